@@ -173,3 +173,74 @@ async fn watcher_sees_apply_update_delete() {
     }
     assert_eq!(events, vec!["apply 1", "apply 2", "delete w"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_create_update_and_delete_store_nothing() {
+    use kube::api::PostParams;
+    let c = Cluster::start().await;
+    let api = configmaps(c.client().await, &c.ns);
+    let dry = PostParams { dry_run: true, ..Default::default() };
+    let out = api.create(&dry, &cm("d", json!({}), "x")).await.expect("dry-run create");
+    assert_eq!(out.data["data"]["value"], "x");
+    assert!(api.get_opt("d").await.unwrap().is_none());
+    let created = api.create(&PostParams::default(), &cm("d", json!({}), "x")).await.unwrap();
+    let mut changed = created.clone();
+    changed.data["data"]["value"] = json!("y");
+    let out = api.replace("d", &dry, &changed).await.expect("dry-run update");
+    assert_eq!(out.data["data"]["value"], "y");
+    let live = api.get("d").await.unwrap();
+    assert_eq!(live.data["data"]["value"], "x");
+    assert_eq!(live.metadata.resource_version, created.metadata.resource_version);
+    api.delete("d", &DeleteParams::default().dry_run()).await.expect("dry-run delete");
+    assert!(api.get_opt("d").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_subresource_changes_only_status() {
+    let c = Cluster::start().await;
+    let ar = ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&());
+    let api: Api<DynamicObject> = Api::namespaced_with(c.client().await, &c.ns, &ar);
+    let d: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "s"},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "s"}},
+                 "template": {"metadata": {"labels": {"a": "s"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+        "status": {"replicas": 42}
+    }))
+    .unwrap();
+    let created = api.patch("s", &PatchParams::apply("driftless"), &Patch::Apply(&d)).await.unwrap();
+    assert_ne!(created.data["status"]["replicas"], 42, "status is not written through the main resource");
+    let patched = api
+        .patch_status(
+            "s",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"replicas": 7}, "spec": {"replicas": 9}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.data["status"]["replicas"], 7);
+    assert_eq!(patched.data["spec"]["replicas"], 0, "spec is not written through the status subresource");
+    let gen_before = created.metadata.generation;
+    assert_eq!(patched.metadata.generation, gen_before, "a status change does not bump the generation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_collection_by_label() {
+    let c = Cluster::start().await;
+    let api = configmaps(c.client().await, &c.ns);
+    let pp = PatchParams::apply("driftless");
+    for (name, owner) in [("a", "x"), ("b", "x"), ("c", "y")] {
+        api.patch(name, &pp, &Patch::Apply(cm(name, json!({"owner": owner}), name))).await.unwrap();
+    }
+    api.delete_collection(&DeleteParams::default(), &ListParams::default().labels("owner=x"))
+        .await
+        .expect("deletecollection");
+    let left: Vec<String> = api
+        .list(&ListParams::default().labels("owner"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|o| o.metadata.name)
+        .collect();
+    assert_eq!(left, vec!["c"]);
+}

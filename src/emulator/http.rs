@@ -400,6 +400,7 @@ async fn serve(
             let mut ctx = ctx_of(query, headers)?;
             let bytes = read_body(body).await?;
             let opts = delete_options(query, &bytes)?;
+            ctx.dry_run |= opts.dry_run;
             let (code, v) = if is_collection {
                 let q = list_query(query)?;
                 ops::delete_collection(&mut app.lock(), &t, &q, &opts, &mut ctx)?
@@ -426,6 +427,7 @@ fn delete_options(query: &HashMap<String, String>, body: &[u8]) -> Result<Delete
         if v.get("orphanDependents") == Some(&json!(true)) {
             opts.propagation = Some("Orphan".into());
         }
+        opts.dry_run = v.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|x| x == "All"));
         opts.uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string);
         opts.resource_version = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string);
     }

@@ -552,6 +552,29 @@ mod tests {
     }
 
     #[test]
+    fn immutable_fields_of_jobs_services_and_immutable_configmaps() {
+        let job = rt("batch", "Job");
+        let old = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}});
+        let new = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:2"}]}}}});
+        assert_eq!(validate_update(&job, &old, &new)[0].field, "spec.template");
+        let svc = rt("", "Service");
+        let old = json!({"spec": {"clusterIP": "10.96.0.10"}});
+        let new = json!({"spec": {"clusterIP": "10.96.0.11", "clusterIPs": ["10.96.0.11"]}});
+        let causes = validate_update(&svc, &old, &new);
+        assert!(causes.iter().any(|c| c.message.contains("may not change once set")));
+        let cm = rt("", "ConfigMap");
+        let old = json!({"immutable": true, "data": {"a": "1"}});
+        let new = json!({"immutable": true, "data": {"a": "2"}});
+        assert_eq!(
+            validate_update(&cm, &old, &new)[0].message,
+            "Forbidden: field is immutable when `immutable` is set"
+        );
+        let unset = json!({"data": {"a": "1"}});
+        assert_eq!(validate_update(&cm, &old, &unset)[0].field, "immutable");
+        assert!(validate_update(&cm, &unset, &new).is_empty(), "a mutable ConfigMap may become immutable");
+    }
+
+    #[test]
     fn immutable_selector() {
         let d = rt("apps", "Deployment");
         let old = json!({"spec": {"selector": {"matchLabels": {"app": "x"}}}});

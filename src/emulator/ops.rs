@@ -86,11 +86,33 @@ pub struct ListQuery {
 pub struct DeleteOptions {
     /// Foreground, Background or Orphan.
     pub propagation: Option<String>,
+    /// `dryRun: [All]` in the body (the query parameter goes to [`Ctx`]).
+    pub dry_run: bool,
     pub uid: Option<String>,
     pub resource_version: Option<String>,
 }
 
 type Reply = Result<(u16, Value), ApiError>;
+
+/// A stored object together with its parsed value (parsed once per request).
+struct Current {
+    stored: Arc<Stored>,
+    value: Value,
+}
+
+fn current(st: &State, t: &Target) -> Result<Current, ApiError> {
+    let stored = st.get(&t.rt, &t.namespace, &t.name).ok_or_else(|| ApiError::not_found(&t.rt, &t.name))?;
+    let value = stored.value();
+    Ok(Current { stored, value })
+}
+
+/// A value as served at the target's version.
+fn at_version(mut v: Value, t: &Target) -> Value {
+    if t.version != t.rt.storage_version() {
+        v["apiVersion"] = json!(t.api_version());
+    }
+    v
+}
 
 /// Field selectors the API server supports for a type, beyond metadata.name and metadata.namespace.
 pub fn supported_fields(rt: &ResourceType) -> Vec<&'static str> {
@@ -427,8 +449,11 @@ fn typed_error(t: &Target, name: &str, e: typed::TypedError) -> ApiError {
 enum How {
     Create,
     Update,
-    /// Server-side apply; managed fields are already computed.
-    Apply(ManagedFields),
+    /// Server-side apply; managed fields are already computed (`old_mf` were the live object's).
+    Apply {
+        mf: ManagedFields,
+        old_mf: ManagedFields,
+    },
 }
 
 /// Allocates an unused Service cluster IP.
@@ -446,8 +471,11 @@ fn next_cluster_ip(st: &State) -> String {
 
 /// The shared tail of every write: scope, metadata, defaults, validation,
 /// generation, managed fields, no-op detection, dry-run, finalization, commit.
-fn save(st: &mut State, t: &Target, old: Option<Arc<Stored>>, mut new: Value, ctx: &mut Ctx, how: How) -> Reply {
-    let old_v = old.as_ref().map(|o| o.value());
+fn save(st: &mut State, t: &Target, old: Option<Current>, mut new: Value, ctx: &mut Ctx, how: How) -> Reply {
+    let (old, old_v) = match old {
+        Some(c) => (Some(c.stored), Some(c.value)),
+        None => (None, None),
+    };
     let name = meta_str(&new, "name").to_string();
     // Scope: the main resource keeps status; the status subresource changes only status.
     match (t.sub, &old_v) {
@@ -461,10 +489,6 @@ fn save(st: &mut State, t: &Target, old: Option<Arc<Stored>>, mut new: Value, ct
                         m.shift_remove("status");
                     }
                 }
-            }
-            if let How::Apply(_) = how {
-            } else if let Some(mf) = new.pointer("/metadata/managedFields").cloned() {
-                meta_mut(&mut merged).insert("managedFields".into(), mf);
             }
             new = merged;
         }
@@ -565,13 +589,13 @@ fn save(st: &mut State, t: &Target, old: Option<Arc<Stored>>, mut new: Value, ct
     // Managed fields.
     let schema = t.rt.schema(&t.version);
     let w = managed::Write { ty: schema.root(), scope: scope(t), now: &ctx.now };
-    let old_mf = match &old_v {
-        Some(o) => ManagedFields::of(o).unwrap_or_default(),
-        None => ManagedFields::default(),
-    };
-    let mf = match how {
-        How::Apply(mf) => mf,
+    let (mf, old_mf) = match how {
+        How::Apply { mf, old_mf } => (mf, old_mf),
         How::Create | How::Update => {
+            let old_mf = match &old_v {
+                Some(o) => ManagedFields::of(o).unwrap_or_default(),
+                None => ManagedFields::default(),
+            };
             let given = new.pointer("/metadata/managedFields");
             let mut mf = match given {
                 Some(g) if old_v.as_ref().and_then(|o| o.pointer("/metadata/managedFields")) != Some(g) => {
@@ -585,16 +609,12 @@ fn save(st: &mut State, t: &Target, old: Option<Arc<Stored>>, mut new: Value, ct
                 }
                 _ => old_mf.clone(),
             };
-            let base = old_v.clone().unwrap_or_else(|| json!({}));
-            let mut cmp_new = new.clone();
-            meta_mut(&mut cmp_new).remove("managedFields");
-            let mut cmp_base = base;
-            if cmp_base.get("metadata").is_some() {
-                meta_mut(&mut cmp_base).remove("managedFields");
-            }
-            managed::update(&cmp_base, &cmp_new, &mut mf, &manager_id(t, ctx, Operation::Update), w)
+            // managedFields themselves are never owned (the field manager ignores them).
+            let empty = json!({});
+            let base = old_v.as_ref().unwrap_or(&empty);
+            managed::update(base, &new, &mut mf, &manager_id(t, ctx, Operation::Update), w)
                 .map_err(|e| typed_error(t, &name, e))?;
-            mf
+            (mf, old_mf)
         }
     };
     // Timestamps alone do not make a change.
@@ -605,35 +625,26 @@ fn save(st: &mut State, t: &Target, old: Option<Arc<Stored>>, mut new: Value, ct
     } else {
         nm.insert("managedFields".into(), mf.to_json());
     }
-    let nm = normalize_order(new);
-    let new = nm;
+    let mut new = normalize_order(new);
     if let (Some(o), Some(ov)) = (&old, &old_v)
         && *ov == new
     {
         return Ok((200, served(o, t)));
     }
     if ctx.dry_run {
-        let mut out = new;
-        if t.version != t.rt.storage_version() {
-            out["apiVersion"] = json!(t.api_version());
-        }
-        return Ok((if is_create { 201 } else { 200 }, out));
+        return Ok((if is_create { 201 } else { 200 }, at_version(new, t)));
     }
     // Finalization: a deleted object whose last finalizer went away.
     let deleting = new.pointer("/metadata/deletionTimestamp").is_some();
     let finalizers = new.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
     if deleting && !finalizers {
-        st.put(&t.rt, new, EventType::Modified);
+        st.put(&t.rt, &mut new, EventType::Modified);
         let gone = finish_delete(st, &t.rt, &t.namespace, &name, "Background");
-        let mut out = gone.map(|g| g.value()).unwrap_or(json!({}));
-        if t.version != t.rt.storage_version() {
-            out["apiVersion"] = json!(t.api_version());
-        }
-        return Ok((200, out));
+        return Ok((200, at_version(gone.map(|g| g.value()).unwrap_or(json!({})), t)));
     }
-    let stored = st.put(&t.rt, new, if is_create { EventType::Added } else { EventType::Modified });
+    let stored = st.put(&t.rt, &mut new, if is_create { EventType::Added } else { EventType::Modified });
     after_write(st, &t.rt, &stored);
-    Ok((if is_create { 201 } else { 200 }, served(&stored, t)))
+    Ok((if is_create { 201 } else { 200 }, at_version(new, t)))
 }
 
 /// Keeps the old entry's time where an entry's fields did not change.
@@ -726,7 +737,7 @@ fn establish_crd(st: &mut State, crd_rt: &ResourceType, stored: &Stored) {
         return;
     }
     crd["status"] = status;
-    st.put(crd_rt, crd, EventType::Modified);
+    st.put(crd_rt, &mut crd, EventType::Modified);
 }
 
 fn same_conditions(a: &Value, b: &Value) -> bool {
@@ -783,8 +794,24 @@ pub fn update(st: &mut State, t: &Target, mut body: Value, ctx: &mut Ctx) -> Rep
     }
     place(t, &mut body)?;
     sanitize(t, &mut body, ctx, false)?;
-    let old = st.get(&t.rt, &t.namespace, &t.name).ok_or_else(|| ApiError::not_found(&t.rt, &t.name))?;
+    let old = current(st, t)?;
     save(st, t, Some(old), body, ctx, How::Update)
+}
+
+/// A status write by a simulated controller: `value` is the current object
+/// (as stored at `stored`) and `status` its new status. Skips the parsing and
+/// pruning a client's request needs.
+pub fn write_status(
+    st: &mut State,
+    t: &Target,
+    stored: Arc<Stored>,
+    value: Value,
+    status: Value,
+    ctx: &mut Ctx,
+) -> Reply {
+    let mut new = value.clone();
+    new["status"] = status;
+    save(st, t, Some(Current { stored, value }), new, ctx, How::Update)
 }
 
 /// Applies a patch document to the current object.
@@ -795,12 +822,12 @@ pub fn patch(st: &mut State, t: &Target, kind: PatchKind, body: &[u8], ctx: &mut
     if ctx.force {
         return Err(ApiError::invalid_options("force", "may not be specified for non-apply patch"));
     }
-    let old = st.get(&t.rt, &t.namespace, &t.name).ok_or_else(|| ApiError::not_found(&t.rt, &t.name))?;
-    let current = match t.sub {
-        Sub::Scale => scale_of(&t.rt, &old.value())?,
-        _ => served(&old, t),
+    let old = current(st, t)?;
+    let doc = match t.sub {
+        Sub::Scale => scale_of(&t.rt, &old.value)?,
+        _ => at_version(old.value.clone(), t),
     };
-    let patched = patch_value(t, kind, &current, body)?;
+    let patched = patch_value(t, kind, &doc, body)?;
     match t.sub {
         Sub::Scale => update_scale(st, t, patched, ctx),
         _ => {
@@ -883,39 +910,39 @@ fn apply(st: &mut State, t: &Target, body: &[u8], ctx: &mut Ctx) -> Reply {
     check_identity(t, &config)?;
     place(t, &mut config)?;
     sanitize(t, &mut config, ctx, true)?;
-    let old = st.get(&t.rt, &t.namespace, &t.name);
+    let old = current(st, t).ok();
     if old.is_none() && t.sub == Sub::Status {
         return Err(ApiError::not_found(&t.rt, &t.name));
     }
-    let live = old.as_ref().map(|o| o.value()).unwrap_or_else(|| json!({}));
-    let mut mf = ManagedFields::of(&live).unwrap_or_default();
+    let empty = json!({});
+    let live = old.as_ref().map_or(&empty, |o| &o.value);
+    let old_mf = ManagedFields::of(live).unwrap_or_default();
+    let mut mf = old_mf.clone();
     let schema = t.rt.schema(&t.version);
     let w = managed::Write { ty: schema.root(), scope: scope(t), now: &ctx.now };
     // The applied configuration's resourceVersion is a precondition, not a field.
     let rv = meta_str(&config, "resourceVersion").to_string();
     meta_mut(&mut config).remove("resourceVersion");
-    let mut live_plain = live.clone();
-    if live_plain.get("metadata").is_some() {
-        meta_mut(&mut live_plain).remove("managedFields");
-    }
-    let merged = managed::apply(&live_plain, &config, &mut mf, &manager_id(t, ctx, Operation::Apply), ctx.force, w)
-        .map_err(|e| match e {
+    // The live object's managedFields are carried through the merge unchanged and replaced by `save`.
+    let merged = managed::apply(live, &config, &mut mf, &manager_id(t, ctx, Operation::Apply), ctx.force, w).map_err(
+        |e| match e {
             ApplyError::Conflicts(c) => {
                 let causes = c.0.iter().map(|x| (x.path.clone(), format!("conflict with {}", x.manager))).collect();
                 ApiError::apply_conflict(c.to_string(), causes)
             }
             ApplyError::Typed(e) => typed_error(t, &t.name, e),
-        })?;
+        },
+    )?;
     let mut merged = merged;
     if !rv.is_empty() {
         meta_mut(&mut merged).insert("resourceVersion".into(), json!(rv));
     } else if let Some(o) = &old {
-        meta_mut(&mut merged).insert("resourceVersion".into(), json!(o.rv.to_string()));
+        meta_mut(&mut merged).insert("resourceVersion".into(), json!(o.stored.rv.to_string()));
     }
     if old.is_none() && !rv.is_empty() {
         return Err(ApiError::not_found(&t.rt, &t.name));
     }
-    save(st, t, old, merged, ctx, How::Apply(mf))
+    save(st, t, old, merged, ctx, How::Apply { mf, old_mf })
 }
 
 impl ApiError {
@@ -979,9 +1006,9 @@ fn update_scale(st: &mut State, t: &Target, scale: Value, ctx: &mut Ctx) -> Repl
     if scale.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Scale") {
         return Err(ApiError::bad_request("the body must be an autoscaling/v1 Scale"));
     }
-    let old = st.get(&t.rt, &t.namespace, &t.name).ok_or_else(|| ApiError::not_found(&t.rt, &t.name))?;
+    let old = current(st, t)?;
     let rv = meta_str(&scale, "resourceVersion");
-    if !rv.is_empty() && rv != old.rv.to_string() {
+    if !rv.is_empty() && rv != old.stored.rv.to_string() {
         return Err(ApiError::conflict(&t.rt, &t.name));
     }
     let replicas = scale.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
@@ -992,7 +1019,7 @@ fn update_scale(st: &mut State, t: &Target, scale: Value, ctx: &mut Ctx) -> Repl
             vec![Cause::invalid("spec.replicas", &replicas, "must be greater than or equal to 0")],
         ));
     }
-    let mut new = old.value();
+    let mut new = old.value.clone();
     set_pointer(&mut new, &paths.spec_replicas, replicas);
     let main = Target { sub: Sub::Scale, ..t.clone() };
     let reply = save(st, &main, Some(old), new, ctx, How::Update)?;
@@ -1057,7 +1084,7 @@ pub fn delete(st: &mut State, t: &Target, opts: &DeleteOptions, ctx: &mut Ctx) -
             if is_namespace {
                 v["status"] = json!({"phase": "Terminating"});
             }
-            st.put(&t.rt, v, EventType::Modified);
+            st.put(&t.rt, &mut v, EventType::Modified);
         }
         if is_namespace {
             empty_namespace(st, &t.name);
@@ -1153,11 +1180,11 @@ fn collect_dependents(st: &mut State, owner: &Stored, owner_namespaced: bool, pr
             } else {
                 m.insert("ownerReferences".into(), Value::Array(others));
             }
-            st.put(&rt, v, EventType::Modified);
+            st.put(&rt, &mut v, EventType::Modified);
         } else if dep.finalizers > 0 {
             if !dep.deleting {
                 meta_mut(&mut v).insert("deletionTimestamp".into(), json!(now));
-                st.put(&rt, v, EventType::Modified);
+                st.put(&rt, &mut v, EventType::Modified);
             }
         } else {
             finish_delete(st, &rt, &ns, &name, "Background");
@@ -1176,7 +1203,7 @@ fn empty_namespace(st: &mut State, ns: &str) {
                 if !o.deleting {
                     let mut v = o.value();
                     meta_mut(&mut v).insert("deletionTimestamp".into(), json!(now));
-                    st.put(&rt, v, EventType::Modified);
+                    st.put(&rt, &mut v, EventType::Modified);
                 }
             } else {
                 st.remove(&rt, ns, &o.name);

@@ -12,9 +12,9 @@
 
 use super::ops::{self, Ctx, FieldValidation, Sub, Target};
 use super::registry::ResourceType;
-use super::store::{Followup, State};
+use super::store::{Followup, State, Stored};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -342,27 +342,33 @@ fn keep_transition_times(old: Option<&Value>, new: &mut Value) {
     }
 }
 
-/// Writes `status` through the status subresource, as the controller manager does.
-fn write_status(st: &mut State, rt: &Arc<ResourceType>, obj: &Value, mut status: Value) {
+/// Writes `status` through the status subresource, as the controller manager
+/// does. Returns the resourceVersion written, if anything was.
+fn write_status(
+    st: &mut State,
+    rt: &Arc<ResourceType>,
+    stored: &Arc<Stored>,
+    obj: &Value,
+    mut status: Value,
+) -> Option<u64> {
     keep_transition_times(obj.get("status"), &mut status);
     if same_status(obj.get("status"), &status) {
-        return;
-    }
-    let mut body = obj.clone();
-    body["status"] = status;
-    if let Some(m) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        m.remove("managedFields");
+        return None;
     }
     let t = Target {
         rt: rt.clone(),
         version: rt.storage_version().to_string(),
-        namespace: obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default().into(),
-        name: obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().into(),
+        namespace: stored.namespace.clone(),
+        name: stored.name.clone(),
         sub: if rt.status { Sub::Status } else { Sub::Main },
     };
     let mut ctx = controller_ctx();
-    if let Err(e) = ops::update(st, &t, body, &mut ctx) {
-        tracing::debug!(error = %e, "emulator: simulated status update skipped");
+    match ops::write_status(st, &t, stored.clone(), obj.clone(), status, &mut ctx) {
+        Ok((_, v)) => v.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|r| r.parse().ok()),
+        Err(e) => {
+            tracing::debug!(error = %e, "emulator: simulated status update skipped");
+            None
+        }
     }
 }
 
@@ -410,53 +416,90 @@ fn seed_namespace(st: &mut State, ns: &str) {
     }
 }
 
+/// An object, by type key, namespace and name.
+type Key = (String, String, String);
+
+/// The simulated controllers' memory between wake-ups.
+#[derive(Default)]
+struct Controllers {
+    /// When to look at an object again.
+    due: BTreeMap<Instant, Vec<Key>>,
+    scheduled: HashSet<Key>,
+    /// The resourceVersion of each object's last simulated status write, so
+    /// the controllers do not react to their own writes.
+    written: HashMap<String, u64>,
+}
+
 /// Runs the simulated controllers until the channel closes.
 pub async fn run(state: Arc<Mutex<State>>, mut rx: mpsc::UnboundedReceiver<Followup>, delay: Duration) {
-    // Due time → objects to look at again.
-    let mut due: BTreeMap<Instant, Vec<Followup>> = BTreeMap::new();
+    let mut c = Controllers::default();
     loop {
-        let next = due.keys().next().copied();
+        let next = c.due.keys().next().copied();
         let woke = tokio::select! {
             f = rx.recv() => match f { Some(f) => Some(f), None => return },
             _ = async { match next { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => None,
         };
-        let mut batch = Vec::new();
+        let mut fresh = Vec::new();
         if let Some(f) = woke {
-            batch.push((f, false));
+            fresh.push(f);
             while let Ok(f) = rx.try_recv() {
-                batch.push((f, false));
+                fresh.push(f);
             }
         }
         let now = Instant::now();
-        while let Some(entry) = due.first_entry() {
+        let mut due_now = Vec::new();
+        while let Some(entry) = c.due.first_entry() {
             if *entry.key() > now {
                 break;
             }
-            batch.extend(entry.remove().into_iter().map(|f| (f, true)));
+            due_now.extend(entry.remove());
         }
         let Ok(mut st) = state.lock() else { return };
-        for (f, is_due) in batch {
-            if let Some(at) = step(&mut st, &f, is_due, delay) {
-                due.entry(at).or_default().push(f);
+        for f in fresh {
+            if c.written.get(&f.uid) == Some(&f.rv) {
+                c.written.remove(&f.uid);
+                continue;
+            }
+            let key = (f.res, f.namespace, f.name);
+            if c.scheduled.contains(&key) {
+                continue;
+            }
+            if let Some(after) = step(&mut st, &key, false, delay, &mut c.written) {
+                c.scheduled.insert(key.clone());
+                c.due.entry(Instant::now() + after).or_default().push(key);
+            }
+        }
+        for key in due_now {
+            c.scheduled.remove(&key);
+            if let Some(after) = step(&mut st, &key, true, delay, &mut c.written) {
+                c.scheduled.insert(key.clone());
+                c.due.entry(Instant::now() + after).or_default().push(key);
             }
         }
     }
 }
 
-/// Looks at one object; returns when to look again.
-fn step(st: &mut State, f: &Followup, is_due: bool, delay: Duration) -> Option<Instant> {
-    let rt = st.registry.by_key(&f.res)?;
+/// Looks at one object; returns how long until it should be looked at again.
+fn step(
+    st: &mut State,
+    key: &Key,
+    is_due: bool,
+    delay: Duration,
+    written: &mut HashMap<String, u64>,
+) -> Option<Duration> {
+    let (res, ns, name) = key;
+    let rt = st.registry.by_key(res)?;
     if rt.group.is_empty() && rt.kind == "Namespace" {
-        if st.get(&rt, "", &f.name).is_some_and(|n| !n.deleting) {
-            seed_namespace(st, &f.name);
+        if st.get(&rt, "", name).is_some_and(|n| !n.deleting) {
+            seed_namespace(st, name);
         }
         return None;
     }
-    let obj = st.get(&rt, &f.namespace, &f.name)?;
-    if obj.uid != f.uid || obj.deleting {
+    let stored = st.get(&rt, ns, name)?;
+    if stored.deleting {
         return None;
     }
-    let obj = obj.value();
+    let obj = stored.value();
     if !simulated(&rt, &obj) {
         return None;
     }
@@ -470,24 +513,31 @@ fn step(st: &mut State, f: &Followup, is_due: bool, delay: Duration) -> Option<I
     if same_status(obj.get("status"), &target) {
         return None;
     }
+    let mut write = |st: &mut State, status: Value| {
+        if let Some(rv) = write_status(st, &rt, &stored, &obj, status) {
+            written.insert(stored.uid.clone(), rv);
+        }
+    };
     match wait {
         Some(d) if is_due || d.is_zero() => {
-            write_status(st, &rt, &obj, target);
+            write(st, target);
             None
         }
         Some(d) => {
+            // A long wait shows the intermediate state; a short one goes straight to the end.
             let observed = obj.pointer("/status/observedGeneration").and_then(Value::as_i64);
             let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64);
-            let unobserved =
-                observed != generation || obj.get("status").is_none_or(|s| s.as_object().is_none_or(Map::is_empty));
-            if unobserved && let Some(progress) = status_for(&rt, &obj, Stage::Progressing, &now) {
-                write_status(st, &rt, &obj, progress);
+            if d > Duration::from_secs(1)
+                && observed != generation
+                && let Some(progress) = status_for(&rt, &obj, Stage::Progressing, &now)
+            {
+                write(st, progress);
             }
-            Some(Instant::now() + d)
+            Some(d)
         }
         None => {
             if let Some(progress) = status_for(&rt, &obj, Stage::Progressing, &now) {
-                write_status(st, &rt, &obj, progress);
+                write(st, progress);
             }
             None
         }

@@ -110,6 +110,8 @@ pub struct Followup {
     pub namespace: String,
     pub name: String,
     pub uid: String,
+    /// The resourceVersion the write produced.
+    pub rv: u64,
 }
 
 /// Why a watch cannot start where it asked to.
@@ -188,13 +190,14 @@ impl State {
         self.objects.values().map(BTreeMap::len).sum()
     }
 
-    /// Stores `obj` (whose metadata names it) with a new resourceVersion.
-    pub fn put(&mut self, rt: &ResourceType, mut obj: Value, kind: EventType) -> Arc<Stored> {
+    /// Stores `obj` (whose metadata names it) with a new resourceVersion,
+    /// which it also sets in `obj`.
+    pub fn put(&mut self, rt: &ResourceType, obj: &mut Value, kind: EventType) -> Arc<Stored> {
         self.rv += 1;
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(self.rv.to_string()));
         }
-        let stored = Arc::new(Stored::new(&obj));
+        let stored = Arc::new(Stored::new(obj));
         let key = rt.key();
         let prev = self
             .objects
@@ -211,6 +214,7 @@ impl State {
                 namespace: stored.namespace.clone(),
                 name: stored.name.clone(),
                 uid: stored.uid.clone(),
+                rv: stored.rv,
             });
         }
         stored

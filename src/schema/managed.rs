@@ -184,6 +184,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Whether a write in this scope looks at a top-level field.
+    fn covers(self, top: &str) -> bool {
+        match self {
+            Scope::Main { status_subresource } => !(status_subresource && top == "status"),
+            Scope::Status => top == "status",
+        }
+    }
+
     fn filter(self, set: &mut FieldSet) {
         let status = PathElement::Field("status".into());
         match self {
@@ -328,7 +336,7 @@ fn record(
     force: bool,
     w: Write<'_>,
 ) -> Result<(typed::Comparison, Vec<Conflict>), TypedError> {
-    let mut c = typed::compare(live, new, w.ty)?;
+    let mut c = typed::compare_where(live, new, w.ty, &|k| w.scope.covers(k))?;
     for set in [&mut c.added, &mut c.removed, &mut c.modified] {
         w.scope.filter(set);
     }

@@ -141,24 +141,45 @@ fn below(v: &Value, ty: TyRef<'_>, path: &str, strict: bool) -> Result<FieldSet,
 
 /// Compares two versions of an object.
 pub fn compare(old: &Value, new: &Value, ty: TyRef<'_>) -> Result<Comparison, TypedError> {
+    compare_where(old, new, ty, &|_| true)
+}
+
+/// Compares two versions of an object, looking only at the top-level fields `keep` accepts.
+pub fn compare_where(
+    old: &Value,
+    new: &Value,
+    ty: TyRef<'_>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Comparison, TypedError> {
     let mut c = Comparison::default();
-    compare_below(old, new, ty, "", &mut c)?;
+    compare_below(old, new, ty, "", &mut c, keep)?;
     Ok(c)
+}
+
+fn all(_: &str) -> bool {
+    true
 }
 
 /// Records into `c` (relative to this node) what differs below two values
 /// that are both present and both composite.
-fn compare_below(old: &Value, new: &Value, ty: TyRef<'_>, path: &str, c: &mut Comparison) -> Result<(), TypedError> {
+fn compare_below(
+    old: &Value,
+    new: &Value,
+    ty: TyRef<'_>,
+    path: &str,
+    c: &mut Comparison,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<(), TypedError> {
     match (old, new) {
         (Value::Object(o), Value::Object(n)) => {
-            for (k, ov) in o {
+            for (k, ov) in o.iter().filter(|(k, _)| keep(k)) {
                 let cty = ty.child(k).unwrap_or_else(|| ty.any());
                 let pe = PathElement::Field(k.clone());
                 let member_old = key_is_member(ov, ty, k, cty);
                 let member_new = n.get(k).map(|nv| key_is_member(nv, ty, k, cty));
                 compare_child(Some(ov), n.get(k), cty, pe, member_old, member_new.unwrap_or(false), path, c)?;
             }
-            for (k, nv) in n {
+            for (k, nv) in n.iter().filter(|(k, _)| keep(k)) {
                 if !o.contains_key(k) {
                     let cty = ty.child(k).unwrap_or_else(|| ty.any());
                     let member = key_is_member(nv, ty, k, cty);
@@ -214,7 +235,7 @@ fn compare_child(
                 return Ok(());
             }
             let mut inner = Comparison::default();
-            compare_below(ov, nv, ty, &p, &mut inner)?;
+            compare_below(ov, nv, ty, &p, &mut inner, &all)?;
             for (set, part) in
                 [(&mut c.added, inner.added), (&mut c.removed, inner.removed), (&mut c.modified, inner.modified)]
             {
