@@ -274,24 +274,70 @@ fn merge_at(live: &Value, config: &Value, ty: TyRef<'_>, path: &str) -> Result<V
         }
         (Value::Array(l), Value::Array(c)) => {
             let elem = ty.elem();
-            let live_items = list_items(l, ty, path, false)?;
-            let config_items = list_items(c, ty, path, true)?;
-            let mut out = Vec::with_capacity(live_items.len().max(config_items.len()));
-            for (pe, cv) in &config_items {
-                match live_items.iter().find(|(p, _)| p == pe) {
-                    Some((_, lv)) => out.push(merge_at(lv, cv, elem, &sub(path, pe))?),
-                    None => out.push((*cv).clone()),
-                }
-            }
-            for (pe, lv) in &live_items {
-                if !config_items.iter().any(|(p, _)| p == pe) {
-                    out.push((*lv).clone());
-                }
+            let live = list_items(l, ty, path, false)?;
+            let applied = list_items(c, ty, path, true)?;
+            let mut out = Vec::with_capacity(live.len().max(applied.len()));
+            for (lv, cv, pe) in interleave(&live, &applied) {
+                out.push(match (lv, cv) {
+                    (Some(lv), Some(cv)) => merge_at(lv, cv, elem, &sub(path, pe))?,
+                    (Some(v), None) | (None, Some(v)) => v.clone(),
+                    (None, None) => continue,
+                });
             }
             Ok(Value::Array(out))
         }
         _ => Ok(config.clone()),
     }
+}
+
+/// The order of a merged keyed list, as structured-merge-diff orders it:
+/// items only the live list has stay where they were; items of the applied
+/// list come in applied order, merged with their live counterpart.
+fn interleave<'a, 'v>(
+    live: &'a [(PathElement, &'v Value)],
+    applied: &'a [(PathElement, &'v Value)],
+) -> Vec<(Option<&'v Value>, Option<&'v Value>, &'a PathElement)> {
+    let find =
+        |items: &'a [(PathElement, &'v Value)], pe: &PathElement| items.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
+    // Items both lists have, in applied order; the next one due.
+    let shared: Vec<&PathElement> = applied.iter().map(|(p, _)| p).filter(|p| find(live, p).is_some()).collect();
+    let mut next_shared = 0;
+    let mut out = Vec::with_capacity(live.len().max(applied.len()));
+    let (mut li, mut ai) = (0, 0);
+    while li < live.len() || ai < applied.len() {
+        if li < live.len() && ai < applied.len() {
+            let (lp, lv) = &live[li];
+            if *lp == applied[ai].0 {
+                out.push((Some(*lv), Some(applied[ai].1), lp));
+                li += 1;
+                ai += 1;
+                next_shared += 1;
+                continue;
+            }
+            // A shared item that is not due yet comes later, in applied order.
+            if find(applied, lp).is_some() && shared.get(next_shared).is_some_and(|s| *s != lp) {
+                li += 1;
+                continue;
+            }
+        }
+        if li < live.len() && find(applied, &live[li].0).is_none() {
+            out.push((Some(live[li].1), None, &live[li].0));
+            li += 1;
+            continue;
+        }
+        if ai < applied.len() {
+            let (ap, av) = &applied[ai];
+            out.push((find(live, ap), Some(*av), ap));
+            if shared.get(next_shared).is_some_and(|s| *s == ap) {
+                next_shared += 1;
+            }
+            ai += 1;
+        } else {
+            // Only shared live items left, all emitted already.
+            li += 1;
+        }
+    }
+    out
 }
 
 /// Removes from `v` what a manager owned before (`last`) and nobody owns now
@@ -542,6 +588,25 @@ mod tests {
         assert_eq!(unknown, vec!["metadata.bogus", "spec.replica", "spec.template.spec.containers[0].imag"]);
         assert_eq!(bad, vec![TypeMismatch { path: "spec.replicas".into(), expected: "integer", got: "string" }]);
         assert!(d["spec"].get("replica").is_none());
+    }
+
+    #[test]
+    fn merged_lists_keep_live_only_items_in_place() {
+        let names = |v: &Value| -> Vec<String> {
+            v["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let list = |ns: &[&str]| json!({"spec": {"template": {"spec": {"containers": ns.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}}}});
+        let m = |live: &[&str], cfg: &[&str]| names(&merge(&list(live), &list(cfg), deploy().root()).unwrap());
+        assert_eq!(m(&["a", "injected", "b"], &["a", "b"]), vec!["a", "injected", "b"]);
+        assert_eq!(m(&["a", "b"], &["b", "a"]), vec!["b", "a"]);
+        assert_eq!(m(&["a", "x", "b"], &["b", "c", "a"]), vec!["x", "b", "c", "a"]);
+        assert_eq!(m(&[], &["a", "b"]), vec!["a", "b"]);
+        assert_eq!(m(&["x"], &["a"]), vec!["x", "a"]);
     }
 
     #[test]
