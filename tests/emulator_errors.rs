@@ -105,11 +105,16 @@ async fn wrong_content_types_are_unsupported_media_types() {
     let body =
         serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})).unwrap();
     raw.send(reqwest::Method::POST, &path, "application/json", body.clone()).await;
+    let before = raw.configmaps(&c.ns).await;
     let (code, v) = raw.send(reqwest::Method::PATCH, &format!("{path}/a"), "text/plain", b"{}".to_vec()).await;
     assert_eq!(code, 415, "{v}");
     assert_status(&v, 415, "UnsupportedMediaType");
-    let (code, _) = raw.send(reqwest::Method::POST, &path, "application/vnd.kubernetes.protobuf", body).await;
+    let (code, _) = raw.send(reqwest::Method::POST, &path, "application/cbor", body.clone()).await;
     assert_eq!(code, 415);
+    // JSON sent as protobuf is a malformed protobuf body: 400, nothing stored.
+    let (code, v) = raw.send(reqwest::Method::POST, &path, "application/vnd.kubernetes.protobuf", body).await;
+    assert_eq!(code, 400, "{v}");
+    assert_eq!(raw.configmaps(&c.ns).await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

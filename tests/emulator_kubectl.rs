@@ -343,3 +343,22 @@ async fn server_dry_run_changes_nothing() {
     let out = c.kubectl(&["-n", &c.ns, "get", "deploy", "web"]).await;
     assert!(!out.status.success(), "dry run must not create");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_commands_send_protobuf_and_work() {
+    let c = Cluster::start().await;
+    let other = format!("{}-x", c.ns);
+    c.kubectl_ok(&["create", "namespace", &other]).await;
+    c.kubectl_ok(&["-n", &c.ns, "create", "configmap", "settings", "--from-literal=mode=fast"]).await;
+    c.kubectl_ok(&["-n", &c.ns, "create", "secret", "generic", "creds", "--from-literal=token=s3cr3t"]).await;
+    c.kubectl_ok(&["-n", &c.ns, "create", "deployment", "api", "--image=nginx:1.27", "--replicas=3"]).await;
+    let mode = c.kubectl_ok(&["-n", &c.ns, "get", "cm", "settings", "-o", "jsonpath={.data.mode}"]).await;
+    assert_eq!(mode, "fast");
+    let token = c.kubectl_ok(&["-n", &c.ns, "get", "secret", "creds", "-o", "jsonpath={.data.token}"]).await;
+    assert_eq!(token, "czNjcjN0");
+    let replicas = c.kubectl_ok(&["-n", &c.ns, "get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"]).await;
+    assert_eq!(replicas, "3");
+    let phase = c.kubectl_ok(&["get", "namespace", &other, "-o", "jsonpath={.status.phase}"]).await;
+    assert_eq!(phase, "Active");
+    c.kubectl_ok(&["delete", "namespace", &other]).await;
+}

@@ -7,6 +7,7 @@ use super::ops::{self, Ctx, DeleteOptions, FieldValidation, ListQuery, PatchKind
 use super::status::ApiError;
 use super::store::{Event, EventType, State, Stored};
 use super::table::{self, IncludeObject};
+use crate::schema::protobuf;
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxState;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -321,7 +322,13 @@ fn parse_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
         "" | "application/json" | "*/*" => serde_json::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as JSON: {e}"))),
         "application/yaml" => super::parse_yaml_or_json(bytes),
-        other => Err(ApiError::unsupported_media_type(other, &["application/json", "application/yaml"])),
+        protobuf::CONTENT_TYPE => protobuf::decode(bytes).map_err(|e| {
+            ApiError::bad_request(format!("the body of the request could not be decoded as protobuf: {e}"))
+        }),
+        other => Err(ApiError::unsupported_media_type(
+            other,
+            &["application/json", "application/yaml", protobuf::CONTENT_TYPE],
+        )),
     }
 }
 
@@ -419,8 +426,13 @@ fn delete_options(query: &HashMap<String, String>, body: &[u8]) -> Result<Delete
         opts.propagation = Some("Orphan".into());
     }
     if body.iter().any(|b| !b.is_ascii_whitespace()) {
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("the DeleteOptions body could not be decoded: {e}")))?;
+        let v: Value = if body.starts_with(protobuf::MAGIC) {
+            protobuf::decode(body)
+                .map_err(|e| ApiError::bad_request(format!("the DeleteOptions body could not be decoded: {e}")))?
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| ApiError::bad_request(format!("the DeleteOptions body could not be decoded: {e}")))?
+        };
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
             opts.propagation = Some(p.to_string());
         }
