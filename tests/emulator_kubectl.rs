@@ -362,3 +362,33 @@ async fn kubectl_create_commands_send_protobuf_and_work() {
     assert_eq!(phase, "Active");
     c.kubectl_ok(&["delete", "namespace", &other]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quantities_are_stored_in_canonical_form() {
+    let c = Cluster::start().await;
+    let with_resources = DEPLOY.replace(
+        "        image: nginx:1.27\n",
+        "        image: nginx:1.27\n        resources:\n          requests:\n            cpu: 0.5\n            memory: 1024Mi\n          limits:\n            cpu: 1000m\n",
+    );
+    let f = c.manifest("d.yaml", &with_resources);
+    c.kubectl_ok(&["apply", "--server-side", "-f", &f]).await;
+    let r = c
+        .kubectl_ok(&[
+            "-n",
+            &c.ns,
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].resources}",
+        ])
+        .await;
+    assert!(r.contains("\"cpu\":\"500m\"") && r.contains("\"memory\":\"1Gi\"") && r.contains("\"cpu\":\"1\""), "{r}");
+    // Applying the same manifest again is a no-op although it spells the quantities differently.
+    c.kubectl_ok(&["-n", &c.ns, "rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    let rv = c.kubectl_ok(&["-n", &c.ns, "get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}"]).await;
+    c.kubectl_ok(&["apply", "--server-side", "-f", &f]).await;
+    let after =
+        c.kubectl_ok(&["-n", &c.ns, "get", "deploy", "web", "-o", "jsonpath={.metadata.resourceVersion}"]).await;
+    assert_eq!(rv, after);
+}

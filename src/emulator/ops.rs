@@ -352,6 +352,15 @@ fn sanitize(t: &Target, v: &mut Value, ctx: &mut Ctx, apply: bool) -> Result<(),
     let schema = t.rt.schema(&t.version);
     let (unknown, mismatches) = typed::sanitize(v, schema.root());
     if let Some(m) = mismatches.first() {
+        if m.expected == "quantity" {
+            let e = crate::schema::quantity::QuantityError;
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version {version:?} cannot be handled as a {kind}: {path}: {e}",
+                kind = t.rt.kind,
+                version = t.version,
+                path = m.path
+            )));
+        }
         if t.rt.crd.is_some() {
             let causes = mismatches
                 .iter()

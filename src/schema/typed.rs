@@ -441,13 +441,19 @@ fn sanitize_at(v: &mut Value, ty: TyRef<'_>, path: &str, unknown: &mut Vec<Strin
     };
     match ty.ty() {
         Ty::Any => {}
+        Ty::Scalar(Scalar::Quantity) => match super::quantity::canonicalize(v) {
+            // Quantities are stored in canonical form, as the API server stores them.
+            Ok(c) => *v = Value::String(c),
+            Err(_) => expect("quantity", v, bad),
+        },
         Ty::Scalar(s) => {
             let ok = match s {
                 Scalar::String => v.is_string(),
                 Scalar::Int => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
                 Scalar::Number => v.is_number(),
                 Scalar::Bool => v.is_boolean(),
-                Scalar::IntOrString | Scalar::Quantity => v.is_string() || v.is_number(),
+                Scalar::IntOrString => v.is_string() || v.is_number(),
+                Scalar::Quantity => true,
             };
             if !ok {
                 let expected = match s {
@@ -578,6 +584,19 @@ mod tests {
             m["spec"]["template"]["spec"]["containers"],
             json!([{"name": "app", "image": "x:2", "args": ["c"]}, {"name": "sidecar", "image": "s"}])
         );
+    }
+
+    #[test]
+    fn sanitize_canonicalizes_quantities() {
+        let mut d = json!({"spec": {"template": {"spec": {"containers": [{"name": "a",
+            "resources": {"requests": {"cpu": 0.5, "memory": "1024Mi"}, "limits": {"cpu": "1000m", "memory": "lots"}}}]}}}});
+        let (_, bad) = sanitize(&mut d, deploy().root());
+        let r = &d["spec"]["template"]["spec"]["containers"][0]["resources"];
+        assert_eq!(r["requests"], json!({"cpu": "500m", "memory": "1Gi"}));
+        assert_eq!(r["limits"]["cpu"], "1");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].path, "spec.template.spec.containers[0].resources.limits.memory");
+        assert_eq!(bad[0].expected, "quantity");
     }
 
     #[test]
