@@ -40,6 +40,7 @@ fn init_logging(filter: &str, json: bool) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log, cli.log_json);
+    crate::init_crypto();
     let result = match cli.command {
         Command::Emulator(args) => emulator::run(args),
     };

@@ -6,6 +6,7 @@ pub mod fieldset;
 pub mod kinds;
 pub mod managed;
 pub mod protobuf;
+pub mod quantity;
 pub mod selector;
 pub mod smp;
 pub mod typed;

@@ -110,6 +110,7 @@ impl Cluster {
 
     /// A kube client for this cluster.
     pub async fn client(&self) -> kube::Client {
+        driftless::init_crypto();
         let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("read kubeconfig");
         let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.expect("kube config");
         kube::Client::try_from(config).expect("kube client")
