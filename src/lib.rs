@@ -5,15 +5,19 @@
 pub mod api;
 pub mod apply;
 pub mod cli;
+pub mod config;
 pub mod emulator;
 pub mod receive;
+pub mod reconcile;
 pub mod render;
 pub mod schema;
+pub mod server;
+pub mod source;
 
-/// Installs the process's TLS crypto provider (aws-lc-rs). Two libraries in
-/// the tree (the kube client and the git transport) enable different rustls
-/// providers; rustls then needs one chosen before the first connection. Safe
-/// to call more than once.
+/// Installs the process's TLS crypto provider (aws-lc-rs) once. Two
+/// libraries in the tree (the kube client and the git transport) enable
+/// different rustls providers; rustls then needs one chosen before the first
+/// connection.
 pub fn init_crypto() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    source::init_crypto();
 }

@@ -23,6 +23,7 @@ pub struct Cluster {
 impl Cluster {
     /// Connects with a kubeconfig file, else `KUBECONFIG`/`~/.kube/config`, else the in-cluster service account.
     pub async fn connect(kubeconfig: Option<&Path>) -> Result<Cluster, ApplyError> {
+        crate::init_crypto();
         let config = match kubeconfig {
             Some(path) => {
                 let kc = kube::config::Kubeconfig::read_from(path)

@@ -1,6 +1,10 @@
 //! Command-line interface: one file per subcommand.
 
+mod build;
 mod emulator;
+mod get;
+mod quickstart;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +25,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run driftless end to end on its embedded defaults: a git repository with the hook installed,
+    /// an example, the embedded cluster, and the daemon.
+    Quickstart(quickstart::Args),
+    /// Run the daemon: receivers, polling and drift loops, and the status API.
+    Serve(serve::Args),
+    /// Render a local directory and print the YAML.
+    Build(build::Args),
+    /// Show the running daemon's Kustomizations, sources or receivers.
+    Get(get::Args),
     /// Run the embedded Kubernetes API emulator on its own.
     Emulator(emulator::Args),
 }
@@ -42,6 +55,10 @@ pub fn main() -> ExitCode {
     init_logging(&cli.log, cli.log_json);
     crate::init_crypto();
     let result = match cli.command {
+        Command::Quickstart(args) => quickstart::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Get(args) => get::run(args),
         Command::Emulator(args) => emulator::run(args),
     };
     match result {

@@ -147,3 +147,73 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A git server's repository for tests: a bare repository and a clone to
+/// commit in, made with the real git CLI.
+pub struct GitRepo {
+    pub bare: PathBuf,
+    pub work: PathBuf,
+}
+
+/// Runs git in `dir` with a fixed identity; fails the test on error.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl GitRepo {
+    /// A bare repository under `root` with one commit holding `files`.
+    pub fn new(root: &std::path::Path, files: &[(&str, &str)]) -> GitRepo {
+        std::fs::create_dir_all(root).unwrap();
+        git(root, &["init", "--quiet", "--bare", "repo.git"]);
+        git(root, &["clone", "--quiet", "repo.git", "work"]);
+        let r = GitRepo { bare: root.join("repo.git"), work: root.join("work") };
+        for (path, text) in files {
+            r.write(path, text);
+        }
+        r.commit("initial");
+        git(&r.work, &["push", "--quiet", "origin", "HEAD:main"]);
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let p = self.work.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn remove(&self, path: &str) {
+        std::fs::remove_file(self.work.join(path)).unwrap();
+    }
+
+    pub fn commit(&self, message: &str) {
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "--quiet", "--allow-empty", "-m", message]);
+    }
+
+    /// `git push`; returns the pushed commit.
+    pub fn push(&self) -> String {
+        git(&self.work, &["push", "--quiet", "origin", "HEAD:main"]);
+        git(&self.work, &["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// Installs the real post-receive hook, pointed at `url` with the secret in `secret_file`.
+    pub fn install_hook(&self, url: &str, secret_file: &std::path::Path) {
+        let hook = self.bare.join("hooks/post-receive");
+        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/post-receive"), &hook).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        git(&self.bare, &["config", "driftless.url", url]);
+        git(&self.bare, &["config", "driftless.secretFile", &secret_file.display().to_string()]);
+    }
+}

@@ -1,0 +1,64 @@
+//! What the daemon reports about each object: Flux-style Ready condition,
+//! revisions, and the last apply's result. Served as JSON by the status API.
+
+use serde::Serialize;
+
+/// Ready, as Flux's `Ready` condition status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Ready {
+    True,
+    False,
+    Unknown,
+}
+
+/// The status of a GitRepository.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceStatus {
+    pub name: String,
+    pub namespace: String,
+    pub url: String,
+    /// The revision fetched last, e.g. `main@sha1:<hex>`.
+    pub revision: Option<String>,
+    pub ready: Ready,
+    /// Flux's reason: `Succeeded`, `GitOperationFailed`, `Progressing`.
+    pub reason: String,
+    pub message: String,
+    pub last_fetch: Option<String>,
+    /// How many receiver requests triggered a fetch.
+    pub triggered: u64,
+    pub suspended: bool,
+}
+
+/// Objects touched by the last apply.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changes {
+    pub created: usize,
+    pub configured: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+}
+
+/// The status of a Kustomization.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizationStatus {
+    pub name: String,
+    pub namespace: String,
+    pub source: String,
+    pub path: String,
+    /// The revision last applied successfully.
+    pub last_applied_revision: Option<String>,
+    /// The revision last tried (may have failed).
+    pub last_attempted_revision: Option<String>,
+    pub ready: Ready,
+    /// Flux's reason: `ReconciliationSucceeded`, `BuildFailed`, `ReconciliationFailed`, `ArtifactFailed`, `Progressing`.
+    pub reason: String,
+    pub message: String,
+    pub last_reconcile: Option<String>,
+    /// How long the last reconcile took, in milliseconds.
+    pub last_duration_ms: Option<u64>,
+    pub inventory: usize,
+    pub changes: Changes,
+    pub suspended: bool,
+}
