@@ -5,6 +5,7 @@
 use super::duration;
 use super::objects::{Document, GitRepositorySpec, KustomizationSpec, ReceiverSpec, Unknown};
 use super::{DEFAULT_NAMESPACE, GitReference, GitRepository, Kustomization, ObjectKey, Receiver, ReceiverType};
+use crate::schema::names::{is_dns1123_label as is_label, is_dns1123_subdomain as is_subdomain};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -105,19 +106,6 @@ struct Validator {
     /// Receivers waiting for the GitRepositories to be known.
     pending_receivers: Vec<(Receiver, String, Vec<super::objects::ReceiverResource>)>,
     seen: BTreeSet<(String, ObjectKey)>,
-}
-
-/// A DNS-1123 label.
-fn is_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_label)
 }
 
 impl Validator {

@@ -4,6 +4,7 @@
 
 use super::registry::ResourceType;
 use super::status::Cause;
+use crate::schema::names::{is_dns1035_label, is_dns1123_label as is_label, is_dns1123_subdomain as is_subdomain};
 use crate::schema::selector::{LabelSelector, label_key_errors, label_value_errors};
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -249,19 +250,6 @@ const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lowe
 const LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const LABEL_1035_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
-fn is_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// A DNS-1123 subdomain.
-pub fn is_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_label)
-}
-
 /// Problems with an object's name, as the API server words them.
 pub fn name_causes(rt: &ResourceType, name: &str) -> Vec<Cause> {
     let v = json!(name);
@@ -271,7 +259,7 @@ pub fn name_causes(rt: &ResourceType, name: &str) -> Vec<Cause> {
             out.push(Cause::invalid("metadata.name", &v, SUBDOMAIN_MSG));
         }
         NameRule::Label if !is_label(name) => out.push(Cause::invalid("metadata.name", &v, LABEL_MSG)),
-        NameRule::Label1035 if !is_label(name) || !name.starts_with(|c: char| c.is_ascii_lowercase()) => {
+        NameRule::Label1035 if !is_dns1035_label(name) => {
             out.push(Cause::invalid("metadata.name", &v, LABEL_1035_MSG));
         }
         NameRule::PathSegment if name == "." || name == ".." || name.contains('/') || name.contains('%') => {

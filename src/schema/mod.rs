@@ -5,6 +5,7 @@
 pub mod fieldset;
 pub mod kinds;
 pub mod managed;
+pub mod names;
 pub mod protobuf;
 pub mod quantity;
 pub mod selector;
