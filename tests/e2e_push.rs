@@ -5,7 +5,7 @@
 
 mod support;
 
-use driftless::cli::serve::{Daemon, DaemonArgs};
+use driftless::cli::serve::Daemon;
 use hmac::{Hmac, KeyInit, Mac};
 use kube::api::{Api, DynamicObject};
 use serde_json::Value;
@@ -90,24 +90,13 @@ impl Env {
         let c = Cluster::start().await;
         let root = tempfile::tempdir().unwrap();
         let repo = GitRepo::new(&root.path().join("git"), files);
+        let text = config(&c, &repo.url(), ks_interval);
+        let hook = format!("{HOOK_TOKEN}\n");
+        let gh = format!("{GITHUB_TOKEN}\n");
+        let secrets: [(&str, &str, &[u8]); 2] =
+            [("hook-token", "token", hook.as_bytes()), ("github-token", "token", gh.as_bytes())];
+        let daemon = support::start_daemon(&c, root.path(), &text, &secrets).await;
         let secrets = root.path().join("secrets");
-        for (name, token) in [("hook-token", HOOK_TOKEN), ("github-token", GITHUB_TOKEN)] {
-            std::fs::create_dir_all(secrets.join(name)).unwrap();
-            std::fs::write(secrets.join(name).join("token"), format!("{token}\n")).unwrap();
-        }
-        let config = driftless::api::load_str(&config(&c, &repo.url(), ks_interval), "test config").unwrap();
-        let args = DaemonArgs {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: root.path().join("data"),
-            secrets_dir: Some(secrets.clone()),
-            kubeconfig: Some(c.kubeconfig.clone()),
-            embedded_cluster: false,
-            embedded_cluster_listen: "127.0.0.1:0".parse().unwrap(),
-            field_manager: "driftless".into(),
-            concurrency: 4,
-            inventory_namespace: None,
-        };
-        let daemon = Daemon::start(config, &args).await.unwrap();
         let path = daemon.engine.receivers().iter().find(|r| r.receiver.key.name == "hook").unwrap().path.clone();
         repo.install_hook(&format!("http://{}{path}", daemon.addr), &secrets.join("hook-token/token"));
         Env { c, repo, daemon: Some(daemon), _root: root }
@@ -154,8 +143,11 @@ async fn a_push_reaches_the_cluster() {
     env.repo.commit("app v2");
     let commit = env.repo.push();
     env.wait_configmap("app", Some("2")).await;
-    let st = env.status();
-    assert_eq!(st.last_applied_revision, Some(format!("main@sha1:{commit}")));
+    let st = eventually(Duration::from_secs(20), "the status to show the pushed revision", || async {
+        let st = env.status();
+        (st.last_applied_revision == Some(format!("main@sha1:{commit}"))).then_some(st)
+    })
+    .await;
     assert_eq!(format!("{:?}", st.ready), "True");
     // Owner labels as Flux writes them.
     let app = env.configmap("app").await.unwrap();

@@ -244,8 +244,8 @@ impl Validator {
         {
             self.problem(&subject, "spec.secretRef.name: required");
         }
+        let verify = spec.verify.as_ref().and_then(|v| self.verify(&subject, v));
         for (field, set) in [
-            ("spec.verify", spec.verify.is_some()),
             ("spec.include", spec.include.is_some()),
             ("spec.proxySecretRef", spec.proxy_secret_ref.is_some()),
             ("spec.recurseSubmodules", spec.recurse_submodules),
@@ -267,10 +267,32 @@ impl Validator {
                 timeout,
                 reference,
                 ignore: spec.ignore.clone(),
+                verify,
                 suspend: spec.suspend,
                 spec,
             });
         }
+    }
+
+    /// `spec.verify`: a mode (default `HEAD`) and the Secret with trusted keys.
+    fn verify(&mut self, subject: &str, v: &Value) -> Option<super::Verify> {
+        let Some(m) = v.as_object() else {
+            self.problem(subject, "spec.verify: must be a mapping");
+            return None;
+        };
+        for k in m.keys().filter(|k| !["mode", "secretRef"].contains(&k.as_str())) {
+            self.problem(subject, format!("spec.verify.{k}: unknown field"));
+        }
+        let mode = m.get("mode").and_then(Value::as_str).unwrap_or("HEAD").to_string();
+        if !["HEAD", "head", "Tag", "TagAndHEAD"].contains(&mode.as_str()) {
+            self.problem(subject, format!("spec.verify.mode: {mode:?} must be one of HEAD, Tag, TagAndHEAD"));
+        }
+        let secret = v.pointer("/secretRef/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        if secret.is_empty() {
+            self.problem(subject, "spec.verify.secretRef.name: required (the Secret with *.asc and *.sshpub keys)");
+            return None;
+        }
+        Some(super::Verify { mode, secret_ref: secret })
     }
 
     fn kustomization(&mut self, d: Document<KustomizationSpec>) {
@@ -661,6 +683,24 @@ spec:
         ] {
             assert!(all.contains(needle), "missing {needle:?} in\n{all}");
         }
+    }
+
+    #[test]
+    fn verify_is_read_with_its_default_mode() {
+        let text = FLUX_EXAMPLE
+            .replace("  secretRef:\n    name: https-credentials\n", "  verify:\n    secretRef:\n      name: keys\n");
+        let c = load_str(&text, "c.yaml").unwrap();
+        assert_eq!(
+            c.git_repositories[0].verify,
+            Some(crate::api::Verify { mode: "HEAD".into(), secret_ref: "keys".into() })
+        );
+        let bad = FLUX_EXAMPLE.replace("  secretRef:\n    name: https-credentials\n", "  verify:\n    mode: always\n");
+        let err = load_str(&bad, "c.yaml").unwrap_err().to_string();
+        assert!(
+            err.contains("spec.verify.mode: \"always\" must be one of")
+                && err.contains("spec.verify.secretRef.name: required"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -49,6 +49,15 @@ pub enum GitReference {
     },
 }
 
+/// `spec.verify` of a GitRepository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verify {
+    /// `HEAD`, `Tag` or `TagAndHEAD`, as written (validated).
+    pub mode: String,
+    /// The Secret whose `*.asc` and `*.sshpub` keys are trusted.
+    pub secret_ref: String,
+}
+
 /// A validated GitRepository.
 #[derive(Debug, Clone)]
 pub struct GitRepository {
@@ -61,6 +70,7 @@ pub struct GitRepository {
     pub timeout: Duration,
     pub reference: GitReference,
     pub ignore: Option<String>,
+    pub verify: Option<Verify>,
     pub suspend: bool,
     pub spec: objects::GitRepositorySpec,
 }

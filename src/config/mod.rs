@@ -59,6 +59,44 @@ impl Secrets {
         Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
     }
 
+    /// The raw bytes of `key` in secret `name` (keys, certificates), `None` when absent.
+    pub fn bytes_opt(&self, name: &str, key: &str) -> Result<Option<Vec<u8>>, SecretError> {
+        let path = self.path(name, key)?;
+        let unreadable = |message: String| SecretError::Unreadable { name: name.into(), key: key.into(), message };
+        match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unreadable(e.kind().to_string())),
+            Ok(m) if m.len() > MAX_SECRET_BYTES => Err(unreadable("larger than 1 MiB".into())),
+            Ok(_) => std::fs::read(&path).map(Some).map_err(|e| unreadable(e.kind().to_string())),
+        }
+    }
+
+    /// Every key of secret `name` with its bytes, in name order. The entries a
+    /// Kubernetes Secret volume adds (`..data`, `..<timestamp>`) are skipped.
+    pub fn files(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, SecretError> {
+        let dir = self.path(name, "x")?.parent().map(Path::to_path_buf).unwrap_or_default();
+        let entries = std::fs::read_dir(&dir).map_err(|e| SecretError::Unreadable {
+            name: name.into(),
+            key: String::new(),
+            message: e.kind().to_string(),
+        })?;
+        let mut keys: Vec<String> = entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|k| !k.starts_with('.'))
+            .collect();
+        keys.sort();
+        let mut out = Vec::new();
+        for key in keys {
+            if dir.join(&key).is_file()
+                && let Some(bytes) = self.bytes_opt(name, &key)?
+            {
+                out.push((key, bytes));
+            }
+        }
+        Ok(out)
+    }
+
     fn path(&self, name: &str, key: &str) -> Result<PathBuf, SecretError> {
         let dir = self.dir.as_ref().ok_or_else(|| SecretError::NoDirectory { name: name.into() })?;
         if !plain(name) || !plain(key) {
@@ -84,5 +122,8 @@ mod tests {
         assert!(e.contains("has no key \"other\"") && !e.contains("s3cr3t"), "{e}");
         assert!(matches!(s.get("../etc", "passwd"), Err(SecretError::InvalidName { .. })));
         assert!(matches!(Secrets::new(None).get("a", "b"), Err(SecretError::NoDirectory { .. })));
+        std::fs::create_dir_all(d.path().join("token/..data")).unwrap();
+        assert_eq!(s.files("token").unwrap(), vec![("token".to_string(), b"s3cr3t\n".to_vec())]);
+        assert_eq!(s.bytes_opt("token", "token").unwrap(), Some(b"s3cr3t\n".to_vec()));
     }
 }

@@ -15,7 +15,10 @@ use crate::apply::{self, Options, Owner};
 use crate::config::Secrets;
 use crate::receive::Push;
 use crate::render::fs::{Fs, FsError, Kind};
-use crate::source::{Auth, EntryKind, Mirror, Remote, Revision, SourceError, Tree};
+use crate::source::{
+    Credentials, EntryKind, IgnoreRules, Mirror, Reference, Remote, Revision, SourceError, Tree, TrustedKeys,
+    VerifyMode,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,7 +45,12 @@ struct SourceSlot {
     repo: GitRepository,
     mirror: Result<Arc<Mirror>, String>,
     wake: Notify,
+    /// The verified revision the Kustomizations render.
     revision: Mutex<Option<Revision>>,
+    /// A commit a receiver announced for the tracked ref; the next fetch waits for it to appear.
+    expect: Mutex<Option<String>>,
+    /// The ignore rules of the last tree read, by commit.
+    ignore: Mutex<Option<(String, IgnoreRules)>>,
     status: Mutex<SourceStatus>,
     dependents: Vec<ObjectKey>,
 }
@@ -116,6 +124,8 @@ impl Engine {
                 message,
                 last_fetch: None,
                 triggered: 0,
+                warning: None,
+                verified: None,
                 suspended: repo.suspend,
             };
             sources.insert(
@@ -125,6 +135,8 @@ impl Engine {
                     mirror,
                     wake: Notify::new(),
                     revision: Mutex::new(None),
+                    expect: Mutex::new(None),
+                    ignore: Mutex::new(None),
                     status: Mutex::new(status),
                     dependents,
                 }),
@@ -231,18 +243,26 @@ impl Engine {
                 out.ignored.push(format!("GitRepository {key} tracks another repository"));
                 continue;
             }
-            let tracked = push.refs.iter().any(|r| tracks(&slot.repo.reference, &r.name));
-            if !tracked {
+            let tracked = push.refs.iter().find(|r| tracks(&slot.repo.reference, &r.name));
+            let Some(update) = tracked else {
                 let refs: Vec<&str> = push.refs.iter().map(|r| r.name.as_str()).collect();
                 out.ignored.push(format!("GitRepository {key} does not track {}", refs.join(", ")));
                 continue;
-            }
+            };
             if slot.repo.suspend {
                 out.ignored.push(format!("GitRepository {key} is suspended"));
                 continue;
             }
             if let Ok(mut st) = slot.status.lock() {
                 st.triggered += 1;
+            }
+            // Replication lag: the fetch waits (a bounded time) for the announced commit.
+            // (Only branches announce commits; a tag push announces a tag object.)
+            if !update.is_deletion()
+                && update.name.starts_with("refs/heads/")
+                && let Ok(mut e) = slot.expect.lock()
+            {
+                *e = Some(update.after.clone());
             }
             slot.wake.notify_one();
             out.triggered.push(key.to_string());
@@ -263,62 +283,117 @@ impl Engine {
         self.kustomizations.values().filter_map(|s| s.status.lock().ok().map(|st| st.clone())).collect()
     }
 
-    fn remote(&self, repo: &GitRepository) -> Result<Remote, String> {
-        let branch = match &repo.reference {
-            GitReference::Branch(b) => b.clone(),
-            other => return Err(format!("spec.ref {other:?} is not supported yet; track a branch")),
+    fn remote(&self, repo: &GitRepository, expect: Option<String>) -> Result<Remote, String> {
+        let reference = match &repo.reference {
+            GitReference::Branch(b) => Reference::Branch(b.clone()),
+            GitReference::Tag(t) => Reference::Tag(t.clone()),
+            GitReference::Semver(r) => Reference::Semver(r.clone()),
+            GitReference::Name(n) => Reference::Name(n.clone()),
+            GitReference::Commit { commit, branch } => {
+                Reference::Commit { commit: commit.clone(), branch: branch.clone() }
+            }
         };
-        let auth = match &repo.secret_ref {
-            None => None,
+        let credentials = match &repo.secret_ref {
+            None => Credentials::default(),
             Some(name) => {
                 let s = &self.settings.secrets;
-                let get = |key: &str| s.get_opt(name, key).map_err(|e| e.to_string());
-                match (get("bearerToken")?, get("username")?, get("password")?) {
-                    (Some(token), _, _) => Some(Auth::Bearer(token)),
-                    (None, Some(username), Some(password)) => Some(Auth::Basic { username, password }),
-                    (None, None, Some(password)) => Some(Auth::Basic { username: "git".into(), password }),
-                    _ => None,
+                let text = |key: &str| s.get_opt(name, key).map_err(|e| e.to_string());
+                let bytes = |key: &str| s.bytes_opt(name, key).map_err(|e| e.to_string());
+                Credentials {
+                    username: text("username")?,
+                    password: text("password")?,
+                    bearer_token: text("bearerToken")?,
+                    ca_cert: bytes("ca.crt")?,
+                    cert: bytes("tls.crt")?,
+                    key: bytes("tls.key")?,
+                    identity: bytes("identity")?,
+                    known_hosts: bytes("known_hosts")?,
                 }
             }
         };
-        Ok(Remote { url: repo.url.clone(), branch, timeout: repo.timeout, auth })
+        Ok(Remote { url: repo.url.clone(), reference, timeout: repo.timeout, credentials, expect })
     }
 
-    /// Fetches the tracked ref; wakes the dependents when the tip moved.
+    /// The keys a GitRepository's `spec.verify` trusts.
+    fn trusted_keys(&self, verify: &crate::api::Verify) -> Result<(VerifyMode, TrustedKeys), (String, String)> {
+        let mode = VerifyMode::parse(&verify.mode).map_err(|e| (e.reason().to_string(), e.to_string()))?;
+        let files = self
+            .settings
+            .secrets
+            .files(&verify.secret_ref)
+            .map_err(|e| ("VerificationError".to_string(), format!("spec.verify.secretRef: {e}")))?;
+        let keys = TrustedKeys::from_secret_files(&files).map_err(|e| (e.reason().to_string(), e.to_string()))?;
+        Ok((mode, keys))
+    }
+
+    /// Fetches the tracked ref, verifies it when asked to, and wakes the
+    /// dependents when the verified tip moved. A failed fetch or verification
+    /// leaves the Kustomizations on the last good revision.
     async fn fetch(&self, slot: &Arc<SourceSlot>) {
         let Ok(mirror) = slot.mirror.clone() else { return };
-        let result = match self.remote(&slot.repo) {
-            Ok(remote) => tokio::task::spawn_blocking(move || mirror.fetch(&remote))
-                .await
-                .map_err(|e| format!("fetch task failed: {e}"))
-                .and_then(|r| r.map_err(|e| e.to_string())),
-            Err(e) => Err(e),
+        let expect = slot.expect.lock().ok().and_then(|mut e| e.take());
+        let verify = match slot.repo.verify.as_ref().map(|v| self.trusted_keys(v)).transpose() {
+            Ok(v) => v,
+            Err((reason, message)) => {
+                self.source_failed(slot, &reason, message);
+                return;
+            }
         };
+        let remote = match self.remote(&slot.repo, expect) {
+            Ok(r) => r,
+            Err(e) => {
+                self.source_failed(slot, "GitOperationFailed", e);
+                return;
+            }
+        };
+        let reference = remote.reference.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let fetched = mirror.fetch(&remote).map_err(|e| ("GitOperationFailed".to_string(), e.to_string()))?;
+            let verified = match &verify {
+                None => None,
+                Some((mode, keys)) => {
+                    let tag = match &reference {
+                        Reference::Tag(_) | Reference::Semver(_) => Some(fetched.revision.name.clone()),
+                        Reference::Name(n) if n.starts_with("refs/tags/") => Some(n.clone()),
+                        _ => None,
+                    };
+                    let v = mirror
+                        .verify(*mode, &fetched.revision.commit, tag.as_deref(), keys)
+                        .map_err(|e| (e.reason().to_string(), e.to_string()))?;
+                    Some(v.message())
+                }
+            };
+            Ok::<_, (String, String)>((fetched, verified))
+        })
+        .await
+        .unwrap_or_else(|e| Err(("GitOperationFailed".to_string(), format!("fetch task failed: {e}"))));
+        let (fetched, verified) = match result {
+            Ok(r) => r,
+            Err((reason, message)) => {
+                self.source_failed(slot, &reason, message);
+                return;
+            }
+        };
+        let rev = fetched.revision;
         let moved = {
             let mut status = slot.status.lock().unwrap_or_else(|p| p.into_inner());
-            status.last_fetch = Some(now());
-            match result {
-                Ok(rev) => {
-                    let mut current = slot.revision.lock().unwrap_or_else(|p| p.into_inner());
-                    let moved = current.as_ref() != Some(&rev);
-                    if moved {
-                        tracing::info!(source = %slot.repo.key, revision = %rev, "fetched a new revision");
-                    }
-                    status.revision = Some(rev.to_string());
-                    status.ready = Ready::True;
-                    status.reason = "Succeeded".into();
-                    status.message = format!("stored artifact for revision '{rev}'");
-                    *current = Some(rev);
-                    moved
-                }
-                Err(e) => {
-                    tracing::warn!(source = %slot.repo.key, error = %e, "fetch failed");
-                    status.ready = Ready::False;
-                    status.reason = "GitOperationFailed".into();
-                    status.message = e;
-                    false
-                }
+            let mut current = slot.revision.lock().unwrap_or_else(|p| p.into_inner());
+            let moved = current.as_ref() != Some(&rev);
+            if moved {
+                tracing::info!(source = %slot.repo.key, revision = %rev, "fetched a new revision");
             }
+            if let Some(w) = &fetched.warning {
+                tracing::warn!(source = %slot.repo.key, warning = %w, "fetch warning");
+            }
+            status.last_fetch = Some(now());
+            status.revision = Some(rev.to_string());
+            status.ready = Ready::True;
+            status.reason = "Succeeded".into();
+            status.message = format!("stored artifact for revision '{rev}'");
+            status.warning = fetched.warning;
+            status.verified = verified;
+            *current = Some(rev);
+            moved
         };
         if moved {
             for k in &slot.dependents {
@@ -327,6 +402,49 @@ impl Engine {
                 }
             }
         }
+    }
+
+    fn source_failed(&self, slot: &SourceSlot, reason: &str, message: String) {
+        tracing::warn!(source = %slot.repo.key, %reason, error = %message, "source not ready");
+        let mut status = slot.status.lock().unwrap_or_else(|p| p.into_inner());
+        status.last_fetch = Some(now());
+        status.ready = Ready::False;
+        status.reason = reason.to_string();
+        status.message = message;
+    }
+
+    /// Pins, in the source's mirror, the revisions its Kustomizations last
+    /// applied, so compaction keeps them for the planner.
+    fn keep_applied(&self, source: &SourceSlot) {
+        let Ok(mirror) = &source.mirror else { return };
+        let commits: Vec<String> = source
+            .dependents
+            .iter()
+            .filter_map(|k| self.kustomizations.get(k))
+            .filter_map(|k| k.status.lock().ok().and_then(|s| s.last_applied_revision.clone()))
+            .filter_map(|r| r.parse::<Revision>().ok().map(|r| r.commit))
+            .collect();
+        if let Err(e) = mirror.keep(&commits) {
+            tracing::warn!(source = %source.repo.key, error = %e, "cannot pin applied revisions");
+        }
+    }
+
+    /// The commit's tree with the source's ignore rules applied (rules cached per commit).
+    fn filtered_tree(source: &SourceSlot, mirror: &Mirror, commit: &str) -> Result<Tree, SourceError> {
+        let tree = mirror.tree(commit)?;
+        let cached =
+            source.ignore.lock().ok().and_then(|c| c.as_ref().filter(|(c, _)| c == commit).map(|(_, r)| r.clone()));
+        let rules = match cached {
+            Some(r) => r,
+            None => {
+                let r = IgnoreRules::for_tree(&tree, source.repo.ignore.as_deref())?;
+                if let Ok(mut c) = source.ignore.lock() {
+                    *c = Some((commit.to_string(), r.clone()));
+                }
+                r
+            }
+        };
+        Ok(tree.with_ignore(rules))
     }
 
     fn set_status(slot: &KsSlot, f: impl FnOnce(&mut KustomizationStatus)) {
@@ -357,8 +475,9 @@ impl Engine {
         Self::set_status(slot, |st| st.last_attempted_revision = Some(rev_text.clone()));
         let path = ks.path.clone();
         let commit = rev.commit.clone();
+        let src = source.clone();
         let rendered = tokio::task::spawn_blocking(move || {
-            let tree = mirror.tree(&commit).map_err(|e| ("ArtifactFailed", e.to_string()))?;
+            let tree = Self::filtered_tree(&src, &mirror, &commit).map_err(|e| ("ArtifactFailed", e.to_string()))?;
             crate::render::render(&TreeFs(tree), &path).map_err(|e| ("BuildFailed", e.to_string()))
         })
         .await
@@ -415,6 +534,7 @@ impl Engine {
                     st.changes = changes;
                 });
                 self.finish(slot, started, Ok(format!("Applied revision: {rev_text}")));
+                self.keep_applied(source);
             }
             Err(e) => {
                 tracing::warn!(kustomization = %ks.key, revision = %rev_text, error = %e, "apply failed");
@@ -487,6 +607,8 @@ fn fs_error(path: &str, e: SourceError) -> FsError {
     match e {
         SourceError::NotFound { .. } => FsError::NotFound(path.to_string()),
         SourceError::PathEscapesRoot { .. } => FsError::Escapes(path.to_string()),
+        // Keeps the message, which names the link and its target.
+        SourceError::Symlink(e) => FsError::Other { path: path.to_string(), message: e.to_string() },
         other => FsError::Other { path: path.to_string(), message: other.to_string() },
     }
 }

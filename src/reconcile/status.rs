@@ -27,6 +27,10 @@ pub struct SourceStatus {
     pub last_fetch: Option<String>,
     /// How many receiver requests triggered a fetch.
     pub triggered: u64,
+    /// Something the last fetch wants known (a recloned mirror, replication lag).
+    pub warning: Option<String>,
+    /// With `spec.verify`: which keys verified the revision.
+    pub verified: Option<String>,
     pub suspended: bool,
 }
 

@@ -87,18 +87,21 @@ impl Renderer<'_> {
             let file = join(dir, name).unwrap_or_default();
             return self.kustomization(dir, &file, depth);
         }
-        self.plain_dir(dir, &entries)
+        self.plain_dir(dir, &entries, 0)
     }
 
     /// Every `.yaml`, `.yml` and `.json` file beneath a directory, as Flux generates a kustomization for it.
-    fn plain_dir(&mut self, dir: &str, entries: &[(String, Kind)]) -> Result<(), RenderError> {
+    fn plain_dir(&mut self, dir: &str, entries: &[(String, Kind)], depth: usize) -> Result<(), RenderError> {
+        if depth > MAX_DEPTH {
+            return Err(invalid(dir, "directories nest too deeply (a symlink loop?)"));
+        }
         for (name, kind) in entries {
             let child = join(dir, name).unwrap_or_default();
             match kind {
                 Kind::Dir if !name.starts_with('.') => {
                     self.read_set.dirs.insert(child.clone());
                     let sub = self.fs.list(&child)?;
-                    self.plain_dir(&child, &sub)?;
+                    self.plain_dir(&child, &sub, depth + 1)?;
                 }
                 Kind::File if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) => self.file(&child)?,
                 _ => {}

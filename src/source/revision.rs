@@ -1,14 +1,27 @@
 //! A fetched revision and its string form, exactly as Flux writes it.
+//!
+//! Flux's source-controller names a GitRepository artifact with `commitReference()`
+//! (`internal/controller/gitrepository_controller.go`): `git.Commit.AbsoluteReference()` when `spec.ref.name` is
+//! set, else `git.Commit.String()` (`fluxcd/pkg/git/git.go`). `String()` drops the first two segments of the ref
+//! (`refs/heads/`, `refs/tags/`) and appends `@sha1:<hex>`; a commit without a ref is `sha1:<hex>` alone:
+//!
+//! - `spec.ref.branch: feature/x` → `feature/x@sha1:<hex>`
+//! - `spec.ref.tag` or `spec.ref.semver` → `v1.2.3@sha1:<hex>` (the commit, annotated tags peeled)
+//! - `spec.ref.name: refs/pull/42/head` → `refs/pull/42/head@sha1:<hex>`
+//! - `spec.ref.commit` with `branch: main` → `main@sha1:<hex>`; alone → `sha1:<hex>`
+//!
+//! Which kind of reference produced which name is decided in `refs.rs`.
 
 use std::fmt;
 use std::str::FromStr;
 
 /// A fetched revision: the ref it came from and its commit.
 ///
-/// Displays as Flux does: `main@sha1:<40 hex>`, or `sha1:<40 hex>` for a bare commit.
+/// Displays as Flux does: `<name>@sha1:<40 hex>`, or `sha1:<40 hex>` for a bare commit (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Revision {
-    /// The short ref name, e.g. `main` for `refs/heads/main`; empty for a bare commit.
+    /// The ref as Flux names it: `main` for `refs/heads/main`, `v1.2.3` for `refs/tags/v1.2.3`, the full name for
+    /// `spec.ref.name` (`refs/pull/42/head`); empty for a commit pinned without a branch.
     pub name: String,
     /// The commit id, 40 lower-case hex digits.
     pub commit: String,

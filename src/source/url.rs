@@ -5,15 +5,35 @@ use sha2::{Digest, Sha256};
 
 use super::SourceError;
 
-/// The schemes this issue supports, as listed in error messages.
-pub(crate) const SUPPORTED_SCHEMES: &str = "file://, http://, https://";
+/// The supported schemes, as listed in error messages.
+pub(crate) const SUPPORTED_SCHEMES: &str = "file://, http://, https://, ssh://, git://";
 
 /// The transport a URL asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scheme {
+    /// A repository on this machine (gix runs `git-upload-pack`).
     File,
+    /// Smart HTTP, in clear text.
     Http,
+    /// Smart HTTP over TLS.
     Https,
+    /// `git-upload-pack` on the remote host through the `ssh` binary.
+    Ssh,
+    /// The git daemon protocol (port 9418), unauthenticated and unencrypted.
+    Git,
+}
+
+impl Scheme {
+    /// The port the scheme uses when the URL names none.
+    fn default_port(self) -> Option<&'static str> {
+        match self {
+            Scheme::File => None,
+            Scheme::Http => Some("80"),
+            Scheme::Https => Some("443"),
+            Scheme::Ssh => Some("22"),
+            Scheme::Git => Some("9418"),
+        }
+    }
 }
 
 /// A checked repository URL: its scheme, the URL as given, and its redacted form for messages.
@@ -40,17 +60,18 @@ impl RepoUrl {
         let trimmed = url.trim();
         let redacted = redact(trimmed);
         let Some((scheme, rest)) = trimmed.split_once("://") else {
-            let reason = if looks_like_scp(trimmed) {
-                "it is scp-like ssh syntax, and ssh is not supported yet"
-            } else {
-                "it has no scheme; write a local repository as file:///absolute/path"
+            let reason = match scp_to_ssh(trimmed) {
+                Some(ssh) => format!("scp-like ssh syntax is not supported; write it as {}", redact(&ssh)),
+                None => "it has no scheme; write a local repository as file:///absolute/path".to_string(),
             };
-            return Err(SourceError::UnsupportedUrl { url: redacted, reason: reason.to_string() });
+            return Err(SourceError::UnsupportedUrl { url: redacted, reason });
         };
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "file" => Scheme::File,
             "http" => Scheme::Http,
             "https" => Scheme::Https,
+            "ssh" => Scheme::Ssh,
+            "git" => Scheme::Git,
             _ => return Err(SourceError::UnsupportedScheme { scheme: scheme.to_string(), url: redacted }),
         };
         if trimmed.chars().any(|c| c.is_control() || c == ' ') {
@@ -68,17 +89,41 @@ impl RepoUrl {
                     });
                 }
             }
-            Scheme::Http | Scheme::Https => {
+            Scheme::Http | Scheme::Https | Scheme::Ssh | Scheme::Git => {
                 let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-                let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-                if host.is_empty() {
-                    return Err(SourceError::InvalidUrl { url: redacted, reason: "it has no host".to_string() });
+                let (info, host) = authority.rsplit_once('@').map_or((None, authority), |(i, h)| (Some(i), h));
+                let invalid =
+                    |reason: &str| SourceError::InvalidUrl { url: redacted.clone(), reason: reason.to_string() };
+                if host.is_empty() || host.starts_with(':') {
+                    return Err(invalid("it has no host"));
+                }
+                if matches!(scheme, Scheme::Ssh | Scheme::Git) {
+                    // The host and user become arguments of the `ssh` binary: nothing may read as an option.
+                    if host.starts_with('-') || info.is_some_and(|info| info.starts_with('-')) {
+                        return Err(invalid("the host and user name may not start with '-'"));
+                    }
+                    if rest[authority.len()..].trim_matches('/').is_empty() {
+                        return Err(invalid("it has no repository path"));
+                    }
+                    let port = host.rsplit_once(']').map_or(host, |(_, after)| after);
+                    if let Some((_, port)) = port.rsplit_once(':')
+                        && port.parse::<u16>().is_err()
+                    {
+                        return Err(invalid("the port is not a number"));
+                    }
+                }
+                if scheme == Scheme::Git && info.is_some() {
+                    return Err(invalid(
+                        "git:// has no authentication; remove the user name from the URL, or use ssh:// or https://",
+                    ));
                 }
             }
         }
         let secrets = user_info(trimmed)
             .map(|info| match info.split_once(':') {
                 Some((_, password)) => vec![password.to_string()],
+                // An ssh user name is a login name, not a secret.
+                None if scheme == Scheme::Ssh => Vec::new(),
                 None => vec![info.to_string()],
             })
             .unwrap_or_default()
@@ -100,11 +145,11 @@ impl RepoUrl {
         let scheme = scheme.to_ascii_lowercase();
         let (authority, path) = match self.scheme {
             Scheme::File => ("", rest),
-            Scheme::Http | Scheme::Https => rest.find('/').map_or((rest, ""), |i| (&rest[..i], &rest[i..])),
+            _ => rest.find('/').map_or((rest, ""), |i| (&rest[..i], &rest[i..])),
         };
         let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase();
-        let host = match (self.scheme, host.rsplit_once(':')) {
-            (Scheme::Http, Some((h, "80"))) | (Scheme::Https, Some((h, "443"))) => h.to_string(),
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if Some(port) == self.scheme.default_port() => h.to_string(),
             _ => host,
         };
         let path = path.trim_end_matches('/');
@@ -117,7 +162,7 @@ impl RepoUrl {
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The host of an http(s) URL, without port or brackets; `None` for file://.
+    /// The host of a network URL, without port or brackets; `None` for file://.
     pub fn host(&self) -> Option<String> {
         if self.scheme == Scheme::File {
             return None;
@@ -149,13 +194,18 @@ fn user_info(url: &str) -> Option<&str> {
     authority.rsplit_once('@').map(|(info, _)| info)
 }
 
-/// `url` with its password (or a lone user name, which is often a token) replaced by `***`.
+/// `url` with its password replaced by `***`, and a lone user name too (over http it is often a token), except
+/// in ssh URLs, where it is the login name (`ssh://git@host/...`) and never a secret.
 pub(crate) fn redact(url: &str) -> String {
+    if !url.contains("://") {
+        return redact_schemeless(url);
+    }
     let Some(info) = user_info(url) else { return url.to_string() };
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
     let after = &rest[info.len()..];
     let masked = match info.split_once(':') {
         Some((user, _)) => format!("{user}:***"),
+        None if scheme.eq_ignore_ascii_case("ssh") => info.to_string(),
         None => "***".to_string(),
     };
     format!("{scheme}://{masked}{after}")
@@ -176,11 +226,34 @@ pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) 
     out
 }
 
-/// `user@host:path` with no scheme, as git accepts for ssh.
-fn looks_like_scp(url: &str) -> bool {
-    match url.split_once(':') {
-        Some((before, _)) => !before.contains('/') && !before.is_empty(),
-        None => false,
+/// The ssh:// form of an scp-like URL (`[user@]host:path`, as git accepts for ssh), or `None` if `url` is not one.
+///
+/// `git@github.com:org/repo.git` becomes `ssh://git@github.com/org/repo.git`. A relative scp path is relative to
+/// the login's home directory; forges ignore that, and on a plain server `ssh://host/~/path` says the same.
+fn scp_to_ssh(url: &str) -> Option<String> {
+    let (user, rest) = match url.split_once('@') {
+        Some((user, rest)) if !user.contains('/') => (Some(user), rest),
+        _ => (None, url),
+    };
+    let (host, path) = rest.split_once(':')?;
+    if host.is_empty() || host.contains('/') || path.is_empty() {
+        return None;
+    }
+    let path = path.strip_prefix('/').unwrap_or(path);
+    Some(match user {
+        Some(user) => format!("ssh://{user}@{host}/{path}"),
+        None => format!("ssh://{host}/{path}"),
+    })
+}
+
+/// A URL without a scheme, with the password of an scp-like `user:password@host:path` replaced by `***`.
+fn redact_schemeless(url: &str) -> String {
+    match url.split_once('@') {
+        Some((info, rest)) if !info.contains('/') => match info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{rest}"),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
     }
 }
 
@@ -214,9 +287,55 @@ mod tests {
         assert!(err.contains("ftp://user:***@host/repo"), "{err}");
         assert!(err.contains(SUPPORTED_SCHEMES), "{err}");
         let err = RepoUrl::parse("git@github.com:org/repo.git").unwrap_err().to_string();
-        assert!(err.contains("ssh"), "{err}");
+        assert!(err.contains("write it as ssh://git@github.com/org/repo.git"), "{err}");
+        let err = RepoUrl::parse("deploy:s3cret@git.example.com:/srv/repo").unwrap_err().to_string();
+        assert!(err.contains("unsupported URL deploy:***@git.example.com:/srv/repo"), "{err}");
+        assert!(err.contains("write it as ssh://deploy:***@git.example.com/srv/repo"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        let err = RepoUrl::parse("example.com:org/repo").unwrap_err().to_string();
+        assert!(err.contains("write it as ssh://example.com/org/repo"), "{err}");
         assert!(RepoUrl::parse("file://relative/path").is_err());
         assert!(RepoUrl::parse("https:///path").is_err());
+    }
+
+    #[test]
+    fn accepts_ssh_and_git_urls() {
+        let ssh = RepoUrl::parse("ssh://git@Example.com:22/org/repo.git").unwrap();
+        assert_eq!(ssh.scheme, Scheme::Ssh);
+        assert_eq!(ssh.key(), "ssh://example.com/org/repo.git");
+        assert_eq!(ssh.redacted, "ssh://git@Example.com:22/org/repo.git");
+        assert!(ssh.secrets.is_empty());
+        assert_eq!(RepoUrl::parse("ssh://example.com:2222/r").unwrap().key(), "ssh://example.com:2222/r");
+        let git = RepoUrl::parse("git://127.0.0.1:9418/repo").unwrap();
+        assert_eq!(git.scheme, Scheme::Git);
+        assert_eq!(git.key(), "git://127.0.0.1/repo");
+        assert_eq!(git.host().as_deref(), Some("127.0.0.1"));
+        assert_eq!(RepoUrl::parse("ssh://[::1]:2222/r").unwrap().host().as_deref(), Some("::1"));
+    }
+
+    #[test]
+    fn redacts_ssh_passwords_but_keeps_the_login_name() {
+        let url = RepoUrl::parse("ssh://deploy:hunter2@host/repo").unwrap();
+        assert_eq!(url.redacted, "ssh://deploy:***@host/repo");
+        assert_eq!(url.secrets, vec!["hunter2".to_string()]);
+        assert_eq!(redact("ssh://git@host/repo"), "ssh://git@host/repo");
+        assert_eq!(redact("SSH://git@host/repo"), "SSH://git@host/repo");
+    }
+
+    #[test]
+    fn rejects_malformed_ssh_and_git_urls() {
+        for (url, reason) in [
+            ("ssh://-oProxyCommand=x/repo", "may not start with '-'"),
+            ("ssh://-l@host/repo", "may not start with '-'"),
+            ("ssh://host", "no repository path"),
+            ("ssh://host/", "no repository path"),
+            ("ssh://host:abc/repo", "port is not a number"),
+            ("ssh:///repo", "no host"),
+            ("git://user@host/repo", "git:// has no authentication"),
+        ] {
+            let err = RepoUrl::parse(url).unwrap_err().to_string();
+            assert!(err.contains(reason), "{url}: {err}");
+        }
     }
 
     #[test]

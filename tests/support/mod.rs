@@ -217,3 +217,31 @@ impl GitRepo {
         git(&self.bare, &["config", "driftless.secretFile", &secret_file.display().to_string()]);
     }
 }
+
+/// Starts the driftless daemon in-process against `c`, with `config` (Flux
+/// objects) and `secrets` ((secret, key, value)) written under `root`.
+pub async fn start_daemon(
+    c: &Cluster,
+    root: &std::path::Path,
+    config: &str,
+    secrets: &[(&str, &str, &[u8])],
+) -> driftless::cli::serve::Daemon {
+    let secrets_dir = root.join("secrets");
+    for (name, key, value) in secrets {
+        std::fs::create_dir_all(secrets_dir.join(name)).unwrap();
+        std::fs::write(secrets_dir.join(name).join(key), value).unwrap();
+    }
+    let config = driftless::api::load_str(config, "test config").expect("valid config");
+    let args = driftless::cli::serve::DaemonArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: root.join("data"),
+        secrets_dir: Some(secrets_dir),
+        kubeconfig: Some(c.kubeconfig.clone()),
+        embedded_cluster: false,
+        embedded_cluster_listen: "127.0.0.1:0".parse().unwrap(),
+        field_manager: "driftless".into(),
+        concurrency: 4,
+        inventory_namespace: None,
+    };
+    driftless::cli::serve::Daemon::start(config, &args).await.expect("daemon starts")
+}
