@@ -179,3 +179,70 @@ async fn only_commits_signed_by_a_trusted_key_are_applied() {
     repo.push();
     wait_value(&c, "3").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_escaping_the_repository_fails_and_keeps_the_last_good_revision() {
+    let c = Cluster::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(&root.path().join("git"), &[("app/cm.yaml", &cm("1"))]);
+    let text = config(&c, &repo.url(), "branch: main", "");
+    let daemon = start_daemon(&c, root.path(), &text, &[("hook-token", "token", b"t0ken")]).await;
+    wait_value(&c, "1").await;
+    hook(&daemon, &repo, root.path());
+    repo.write("app/cm.yaml", &cm("2"));
+    std::os::unix::fs::symlink("../../../../etc/passwd", repo.work.join("app/passwd.yaml")).unwrap();
+    repo.commit("escape");
+    let escaping = repo.push();
+    let ks = eventually(Duration::from_secs(20), "the render to fail on the escaping symlink", || async {
+        let ks = daemon.engine.kustomization_statuses().remove(0);
+        (format!("{:?}", ks.ready) == "False").then_some(ks)
+    })
+    .await;
+    assert!(ks.message.contains("app/passwd.yaml"), "the error names the link: {}", ks.message);
+    assert!(ks.last_attempted_revision.as_deref().unwrap_or("").contains(&escaping), "{ks:?}");
+    assert_eq!(value(&c).await, "1", "nothing of the failed revision is applied");
+
+    // Removing the link recovers on the next push.
+    repo.remove("app/passwd.yaml");
+    repo.commit("fix");
+    repo.push();
+    wait_value(&c, "2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_mirror_is_recloned_and_the_next_push_applies() {
+    let c = Cluster::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(&root.path().join("git"), &[("app/cm.yaml", &cm("1"))]);
+    let text = config(&c, &repo.url(), "branch: main", "");
+    let daemon = start_daemon(&c, root.path(), &text, &[("hook-token", "token", b"t0ken")]).await;
+    wait_value(&c, "1").await;
+    // Truncate every pack of the mirror, as a crash or a full disk would.
+    let mut damaged = 0;
+    for entry in walk(&root.path().join("data")) {
+        if entry.extension().is_some_and(|e| e == "pack") {
+            let f = std::fs::OpenOptions::new().write(true).open(&entry).unwrap();
+            f.set_len(f.metadata().unwrap().len() / 2).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "the mirror holds packs");
+    hook(&daemon, &repo, root.path());
+    repo.write("app/cm.yaml", &cm("2"));
+    repo.commit("v2");
+    repo.push();
+    wait_value(&c, "2").await;
+    let src = daemon.engine.source_statuses().remove(0);
+    assert_eq!(format!("{:?}", src.ready), "True", "{}", src.message);
+    let warning = src.warning.unwrap_or_default();
+    assert!(warning.contains("was damaged"), "the status says the mirror was recloned: {warning:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
