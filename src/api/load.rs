@@ -109,6 +109,78 @@ struct Validator {
 }
 
 impl Validator {
+    /// Checks the shape of the fields Flux adds to a build: `patches`, `images`, `components`,
+    /// `commonMetadata`, `postBuild`.
+    fn render_options(&mut self, subject: &str, spec: &super::objects::KustomizationSpec) {
+        let mapping_with = |v: &serde_json::Value, allowed: &[&str]| -> Result<(), String> {
+            let m = v.as_object().ok_or("must be a mapping")?;
+            match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+                Some(k) => Err(format!("unknown field {k:?}")),
+                None => Ok(()),
+            }
+        };
+        for (i, p) in spec.patches.iter().flatten().enumerate() {
+            let at = format!("spec.patches[{i}]");
+            if let Err(e) = mapping_with(p, &["patch", "target"]) {
+                self.problem(subject, format!("{at}: {e}"));
+            } else if p.get("patch").and_then(|t| t.as_str()).is_none_or(|t| t.trim().is_empty()) {
+                self.problem(subject, format!("{at}.patch: required"));
+            }
+        }
+        for (i, image) in spec.images.iter().flatten().enumerate() {
+            let at = format!("spec.images[{i}]");
+            if let Err(e) = mapping_with(image, &["name", "newName", "newTag", "digest"]) {
+                self.problem(subject, format!("{at}: {e}"));
+            } else if image.get("name").and_then(|n| n.as_str()).is_none_or(str::is_empty) {
+                self.problem(subject, format!("{at}.name: required"));
+            }
+        }
+        for (i, c) in spec.components.iter().flatten().enumerate() {
+            if c.starts_with('/') || c.contains("://") {
+                self.problem(subject, format!("spec.components[{i}]: component path {c:?} must be local and relative"));
+            }
+        }
+        if let Some(md) = &spec.common_metadata {
+            match mapping_with(md, &["labels", "annotations"]) {
+                Err(e) => self.problem(subject, format!("spec.commonMetadata: {e}")),
+                Ok(()) => {
+                    for field in ["labels", "annotations"] {
+                        if let Some(m) = md.get(field)
+                            && !m.as_object().is_some_and(|m| m.values().all(serde_json::Value::is_string))
+                        {
+                            self.problem(subject, format!("spec.commonMetadata.{field}: must map strings to strings"));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(pb) = &spec.post_build {
+            if let Err(e) = mapping_with(pb, &["substitute", "substituteFrom"]) {
+                self.problem(subject, format!("spec.postBuild: {e}"));
+                return;
+            }
+            if let Some(m) = pb.get("substitute")
+                && !m.as_object().is_some_and(|m| m.values().all(serde_json::Value::is_string))
+            {
+                self.problem(subject, "spec.postBuild.substitute: must map variable names to strings");
+            }
+            for (i, from) in pb.get("substituteFrom").and_then(|v| v.as_array()).into_iter().flatten().enumerate() {
+                let at = format!("spec.postBuild.substituteFrom[{i}]");
+                if let Err(e) = mapping_with(from, &["kind", "name", "optional"]) {
+                    self.problem(subject, format!("{at}: {e}"));
+                    continue;
+                }
+                let kind = from.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                if kind != "ConfigMap" && kind != "Secret" {
+                    self.problem(subject, format!("{at}.kind: {kind:?} must be ConfigMap or Secret"));
+                }
+                if from.get("name").and_then(|n| n.as_str()).is_none_or(str::is_empty) {
+                    self.problem(subject, format!("{at}.name: required"));
+                }
+            }
+        }
+    }
+
     fn problem(&mut self, subject: &str, msg: impl fmt::Display) {
         self.problems.push(format!("{subject}: {msg}"));
     }
@@ -365,16 +437,10 @@ impl Validator {
                 format!("spec.deletionPolicy: {p:?} must be one of MirrorPrune, Delete, WaitForTermination, Orphan"),
             );
         }
+        self.render_options(&subject, &spec);
         for (field, set) in [
             ("spec.decryption", spec.decryption.is_some()),
             ("spec.kubeConfig", spec.kube_config.is_some()),
-            ("spec.postBuild", spec.post_build.is_some()),
-            ("spec.patches", spec.patches.is_some()),
-            ("spec.images", spec.images.is_some()),
-            ("spec.components", spec.components.is_some()),
-            ("spec.commonMetadata", spec.common_metadata.is_some()),
-            ("spec.namePrefix", spec.name_prefix.is_some()),
-            ("spec.nameSuffix", spec.name_suffix.is_some()),
             ("spec.healthChecks", !spec.health_checks.is_empty()),
             ("spec.serviceAccountName", spec.service_account_name.is_some()),
             ("spec.patchesStrategicMerge", spec.patches_strategic_merge.is_some()),

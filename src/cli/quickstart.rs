@@ -180,6 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         field_manager: "driftless".into(),
         concurrency: 4,
         inventory_namespace: None,
+        strict_substitution: false,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {

@@ -53,6 +53,10 @@ pub struct DaemonArgs {
     /// Namespace of the inventory ConfigMaps (default: each Kustomization's own namespace).
     #[arg(long)]
     pub inventory_namespace: Option<String>,
+    /// postBuild substitution fails on a variable that is unset and has no default (Flux's
+    /// StrictPostBuildSubstitutions feature gate); otherwise it becomes an empty string.
+    #[arg(long, env = "DRIFTLESS_STRICT_SUBSTITUTION")]
+    pub strict_substitution: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -134,6 +138,7 @@ impl Daemon {
             field_manager: args.field_manager.clone(),
             inventory_namespace: args.inventory_namespace.clone(),
             concurrency: args.concurrency,
+            strict_substitution: args.strict_substitution,
         };
         let engine = Engine::new(config, Arc::new(cluster), settings).map_err(|e| anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind(args.listen)

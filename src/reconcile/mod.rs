@@ -38,6 +38,8 @@ pub struct Settings {
     pub inventory_namespace: Option<String>,
     /// How many Kustomizations may render and apply at once.
     pub concurrency: usize,
+    /// An unset postBuild variable without a default is an error.
+    pub strict_substitution: bool,
 }
 
 /// A GitRepository and what the daemon knows of it.
@@ -463,6 +465,92 @@ impl Engine {
         }
     }
 
+    /// What the Kustomization's spec adds to the build (Flux's generator
+    /// options, commonMetadata, postBuild variables read from the cluster).
+    async fn render_options(&self, ks: &Kustomization) -> Result<crate::render::Options, String> {
+        let spec = &ks.spec;
+        let strings = |v: Option<&serde_json::Value>| -> serde_json::Map<String, serde_json::Value> {
+            v.and_then(|v| v.as_object()).cloned().unwrap_or_default()
+        };
+        let mut options = crate::render::Options {
+            overrides: crate::render::Overrides {
+                namespace: ks.target_namespace.clone(),
+                name_prefix: spec.name_prefix.clone(),
+                name_suffix: spec.name_suffix.clone(),
+                patches: spec.patches.clone().unwrap_or_default(),
+                images: spec.images.clone().unwrap_or_default(),
+                components: spec.components.clone().unwrap_or_default(),
+            },
+            substitute: None,
+            common_labels: strings(spec.common_metadata.as_ref().and_then(|m| m.get("labels"))),
+            common_annotations: strings(spec.common_metadata.as_ref().and_then(|m| m.get("annotations"))),
+        };
+        let Some(post_build) = &spec.post_build else { return Ok(options) };
+        let mut values = std::collections::BTreeMap::new();
+        let from = post_build.get("substituteFrom").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+        for source in &from {
+            let kind = source.get("kind").and_then(|v| v.as_str()).unwrap_or("");
+            let name = source.get("name").and_then(|v| v.as_str()).unwrap_or("");
+            let optional = source.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
+            match self.substitution_source(&ks.key.namespace, kind, name).await {
+                Ok(Some(data)) => values.extend(data),
+                Ok(None) if optional => {}
+                Ok(None) => {
+                    return Err(format!(
+                        "postBuild.substituteFrom: {kind} {}/{name} not found (mark it `optional: true` if it may be absent)",
+                        ks.key.namespace
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!("postBuild.substituteFrom: reading {kind} {}/{name}: {e}", ks.key.namespace));
+                }
+            }
+        }
+        for (k, v) in strings(post_build.get("substitute")) {
+            values.insert(k, v.as_str().unwrap_or_default().to_string());
+        }
+        let vars = crate::render::substitute::Vars::new(values).map_err(|e| format!("postBuild: {e}"))?;
+        options.substitute = Some((vars, self.settings.strict_substitution));
+        Ok(options)
+    }
+
+    /// The data of a ConfigMap or Secret named by `substituteFrom` (Secret values decoded); `None` when absent.
+    async fn substitution_source(
+        &self,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, String> {
+        use kube::api::{Api, DynamicObject};
+        let (api_version, plural) = if kind == "Secret" { ("v1", "secrets") } else { ("v1", "configmaps") };
+        let resource = kube::discovery::ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(self.cluster.client.clone(), namespace, &resource);
+        let Some(obj) = api.get_opt(name).await.map_err(|e| e.to_string())? else { return Ok(None) };
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(data) = obj.data.get("data").and_then(|d| d.as_object()) {
+            for (k, v) in data {
+                let text = v.as_str().unwrap_or_default();
+                let value = if kind == "Secret" {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .map_err(|_| format!("key {k:?} is not valid base64"))?;
+                    String::from_utf8(bytes).map_err(|_| format!("key {k:?} is not UTF-8 text"))?
+                } else {
+                    text.to_string()
+                };
+                out.insert(k.clone(), value);
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// Renders the Kustomization at its source's revision and applies it.
     async fn reconcile(&self, slot: &Arc<KsSlot>) {
         let ks = &slot.ks;
@@ -476,9 +564,16 @@ impl Engine {
         let path = ks.path.clone();
         let commit = rev.commit.clone();
         let src = source.clone();
+        let options = match self.render_options(ks).await {
+            Ok(o) => o,
+            Err(message) => {
+                self.finish(slot, started, Err(("BuildFailed", message)));
+                return;
+            }
+        };
         let rendered = tokio::task::spawn_blocking(move || {
             let tree = Self::filtered_tree(&src, &mirror, &commit).map_err(|e| ("ArtifactFailed", e.to_string()))?;
-            crate::render::render(&TreeFs(tree), &path).map_err(|e| ("BuildFailed", e.to_string()))
+            crate::render::render_with(&TreeFs(tree), &path, &options).map_err(|e| ("BuildFailed", e.to_string()))
         })
         .await
         .unwrap_or_else(|e| Err(("BuildFailed", format!("render task failed: {e}"))));

@@ -242,6 +242,7 @@ pub async fn start_daemon(
         field_manager: "driftless".into(),
         concurrency: 4,
         inventory_namespace: None,
+        strict_substitution: false,
     };
     driftless::cli::serve::Daemon::start(config, &args).await.expect("daemon starts")
 }

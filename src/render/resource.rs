@@ -1,0 +1,284 @@
+//! One object of a render and the identity kustomize tracks for it: its
+//! group/version/kind, name and namespace now, and the ids it had before
+//! prefixes, suffixes, hashes and namespaces changed them (name references
+//! and patch targets follow those).
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Group, version and kind. `group` is empty for the core group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gvk {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl Gvk {
+    /// From an `apiVersion` (`apps/v1`, `v1`) and a kind.
+    pub fn new(api_version: &str, kind: &str) -> Gvk {
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        Gvk { group: group.to_string(), version: version.to_string(), kind: kind.to_string() }
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+    }
+
+    /// Whether the kind is known to be cluster-scoped (kustomize then ignores namespaces for it).
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(&self.group, &self.kind)
+    }
+
+    /// Whether `self` (a selector, empty fields match anything) selects `other`.
+    pub fn selects(&self, other: &Gvk) -> bool {
+        (self.group.is_empty() || self.group == other.group)
+            && (self.version.is_empty() || self.version == other.version)
+            && (self.kind.is_empty() || self.kind == other.kind)
+    }
+}
+
+/// Kinds kustomize treats as cluster-scoped: the built-in ones it knows
+/// (from the Kubernetes OpenAPI data kustomize embeds).
+pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+    // kustomize v5.5 embeds the Kubernetes 1.21 schema: kinds added later are
+    // namespaced as far as it knows (it gives them a namespace).
+    if matches!(
+        (group, kind),
+        (
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicy"
+                | "ValidatingAdmissionPolicyBinding"
+                | "MutatingAdmissionPolicy"
+                | "MutatingAdmissionPolicyBinding"
+        ) | ("networking.k8s.io", "IPAddress" | "ServiceCIDR")
+            | ("storage.k8s.io", "VolumeAttributesClass")
+            | ("certificates.k8s.io", "ClusterTrustBundle")
+            | ("resource.k8s.io", _)
+    ) {
+        return false;
+    }
+    static SCOPES: std::sync::LazyLock<std::collections::HashMap<(&'static str, &'static str), bool>> =
+        std::sync::LazyLock::new(|| {
+            crate::schema::kinds::BUILTIN.iter().map(|r| ((r.group, r.kind), r.namespaced)).collect()
+        });
+    if let Some(namespaced) = SCOPES.get(&(group, kind)) {
+        return !namespaced;
+    }
+    // Built-in cluster-scoped kinds the emulator does not serve.
+    matches!(
+        (group, kind),
+        ("", "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("apiregistration.k8s.io", "APIService")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("node.k8s.io", "RuntimeClass")
+            | ("policy", "PodSecurityPolicy")
+            | ("storage.k8s.io", "CSIDriver" | "CSINode" | "VolumeAttachment")
+            | ("certificates.k8s.io", "CertificateSigningRequest")
+            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
+            | ("authentication.k8s.io", "TokenReview")
+            | ("authorization.k8s.io", "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview")
+    )
+}
+
+/// A resource's identity: kind, name and namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResId {
+    pub gvk: Gvk,
+    pub name: String,
+    /// As written; empty when the object names none.
+    pub namespace: String,
+}
+
+impl ResId {
+    /// The namespace ids are compared by: `default` for an unset namespace,
+    /// nothing for cluster-scoped kinds.
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped() {
+            "_non_namespaceable_"
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// Same kind, name and effective namespace.
+    pub fn same(&self, other: &ResId) -> bool {
+        self.gvk == other.gvk && self.name == other.name && self.effective_namespace() == other.effective_namespace()
+    }
+}
+
+impl fmt::Display for ResId {
+    /// kustomize's form: `ConfigMap.v1.[noGrp]/name.namespace`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = if self.gvk.group.is_empty() { "[noGrp]" } else { &self.gvk.group };
+        let version = if self.gvk.version.is_empty() { "[noVer]" } else { &self.gvk.version };
+        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
+        write!(f, "{}.{}.{}/{}.{}", self.gvk.kind, version, group, self.name, ns)
+    }
+}
+
+/// How a generated ConfigMap or Secret combines with one of the same name
+/// from a base (`behavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behavior {
+    #[default]
+    Create,
+    Merge,
+    Replace,
+}
+
+/// One object of a render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The object: a JSON object with `apiVersion`, `kind` and `metadata`.
+    pub obj: Value,
+    /// Ids this resource had before its name or namespace changed, oldest
+    /// first (kustomize's "previous ids"). Transformers that may rename or move
+    /// an object record its id even when they leave it unchanged.
+    pub prev_ids: Vec<ResId>,
+    /// Set on generated objects whose name gets a content-hash suffix at the end of the render.
+    pub needs_hash: bool,
+    /// Set on generated objects: how they combine with an existing object of the same id.
+    pub behavior: Option<Behavior>,
+    /// Where this object came from, repository-relative: the manifest file, or
+    /// `<kustomization file>#<GeneratorKind>` for a generated object (for error
+    /// messages and `buildMetadata: [originAnnotations]`); a generator plugin's
+    /// objects have `<config file>#<Kind>#<config name>#<config namespace>`.
+    pub origin: Option<String>,
+    /// Transformers that changed it, as `<kustomization file>#<TransformerKind>`
+    /// (a transformer plugin: `<config file>#<Kind>#<config name>#<config namespace>`),
+    /// recorded only for `buildMetadata: [transformerAnnotations]`.
+    pub transformations: Vec<String>,
+    /// Name prefixes and suffixes `namePrefix`/`nameSuffix` added, innermost
+    /// kustomization first (kustomize compares them to choose between
+    /// same-named candidates of a name reference).
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
+    /// Names of the `vars:` whose `objref` names this object (kustomize reads
+    /// their values from it once the render is done).
+    pub ref_vars: Vec<String>,
+}
+
+impl Resource {
+    pub fn new(obj: Value) -> Resource {
+        Resource {
+            obj,
+            prev_ids: Vec::new(),
+            needs_hash: false,
+            behavior: None,
+            transformations: Vec::new(),
+            origin: None,
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            ref_vars: Vec::new(),
+        }
+    }
+
+    pub fn gvk(&self) -> Gvk {
+        Gvk::new(self.str_at(&["apiVersion"]).unwrap_or(""), self.str_at(&["kind"]).unwrap_or(""))
+    }
+
+    pub fn name(&self) -> &str {
+        self.str_at(&["metadata", "name"]).unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.str_at(&["metadata", "namespace"]).unwrap_or("")
+    }
+
+    /// The id it has now.
+    pub fn id(&self) -> ResId {
+        ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+    }
+
+    /// The id it had when it was read or generated.
+    pub fn original_id(&self) -> ResId {
+        self.prev_ids.first().cloned().unwrap_or_else(|| self.id())
+    }
+
+    /// Whether `id` is its current id or one it had before.
+    pub fn has_had_id(&self, id: &ResId) -> bool {
+        self.id().same(id) || self.prev_ids.iter().any(|p| p.same(id))
+    }
+
+    /// Records the current id as a previous one; call before renaming or moving it.
+    pub fn remember_id(&mut self) {
+        let id = self.id();
+        if self.prev_ids.last() != Some(&id) {
+            self.prev_ids.push(id);
+        }
+    }
+
+    pub fn set_name(&mut self, name: &str) {
+        self.metadata_mut().insert("name".into(), Value::String(name.to_string()));
+    }
+
+    pub fn set_namespace(&mut self, namespace: &str) {
+        self.metadata_mut().insert("namespace".into(), Value::String(namespace.to_string()));
+    }
+
+    /// `metadata.labels` or `metadata.annotations` as a string map (empty when absent).
+    pub fn string_map(&self, field: &str) -> Vec<(String, String)> {
+        match self.obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_object) {
+            Some(m) => m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// `metadata`, created when missing.
+    pub fn metadata_mut(&mut self) -> &mut Map<String, Value> {
+        let obj = self.obj.as_object_mut().expect("a resource is an object");
+        let md = obj.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        if !md.is_object() {
+            *md = Value::Object(Map::new());
+        }
+        md.as_object_mut().expect("metadata is an object")
+    }
+
+    fn str_at(&self, path: &[&str]) -> Option<&str> {
+        let mut v = &self.obj;
+        for p in path {
+            v = v.get(p)?;
+        }
+        v.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_compare_by_effective_namespace() {
+        let a = Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}));
+        let b = Resource::new(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}}),
+        );
+        assert!(a.id().same(&b.id()));
+        let ns = Resource::new(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "namespace": "y"}}),
+        );
+        assert_eq!(ns.id().effective_namespace(), "_non_namespaceable_");
+        assert_eq!(a.id().to_string(), "ConfigMap.v1.[noGrp]/x.[noNs]");
+    }
+
+    #[test]
+    fn renaming_remembers_the_original_id() {
+        let mut r = Resource::new(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}));
+        let before = r.id();
+        r.remember_id();
+        r.set_name("p-web");
+        r.remember_id();
+        r.set_namespace("prod");
+        assert_eq!(r.original_id(), before);
+        assert!(r.has_had_id(&before));
+        assert_eq!(r.id().name, "p-web");
+        assert_eq!(r.gvk().group, "apps");
+    }
+}
