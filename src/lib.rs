@@ -7,6 +7,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod emulator;
+pub mod plan;
 pub mod receive;
 pub mod reconcile;
 pub mod render;
