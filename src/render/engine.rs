@@ -281,8 +281,26 @@ impl<'a> Engine<'a> {
             let text = self.read_named(file, &format!("configurations[{i}]"), &path)?;
             docs.push(yaml::parse_value(&text).map_err(|e| invalid(&path, e.to_string()))?);
         }
-        let level = transform::Config::for_level(&docs).map_err(|e| invalid(file, format!("configurations: {e}")))?;
-        acc.config.merge(&level).map_err(|e| invalid(file, format!("configurations: {e}")))?;
+        if docs.is_empty() {
+            // The usual case, without building and merging the default tables again.
+            static DEFAULTS: std::sync::LazyLock<transform::Config> = std::sync::LazyLock::new(|| {
+                let mut c = transform::Config::default();
+                // Merging the built-in tables into nothing cannot conflict.
+                let _ = c.merge(&transform::Config::builtin());
+                c
+            });
+            if acc.config == transform::Config::default() {
+                acc.config = DEFAULTS.clone();
+            } else if acc.config != *DEFAULTS {
+                acc.config
+                    .merge(&transform::Config::builtin())
+                    .map_err(|e| invalid(file, format!("configurations: {e}")))?;
+            }
+        } else {
+            let level =
+                transform::Config::for_level(&docs).map_err(|e| invalid(file, format!("configurations: {e}")))?;
+            acc.config.merge(&level).map_err(|e| invalid(file, format!("configurations: {e}")))?;
+        }
         for (i, c) in k.crds.iter().enumerate() {
             let path = self.local_file(dir, c).map_err(|e| invalid(file, format!("crds[{i}]: {e}")))?;
             let text = self.read_named(file, &format!("crds[{i}]"), &path)?;

@@ -73,6 +73,16 @@ impl FieldSpec {
         if !self.gvk.selects(&gvk) {
             return Ok(());
         }
+        self.apply_any_kind(obj, create_as, set)
+    }
+
+    /// [`apply`](Self::apply) without the kind check (the caller has already chosen the object).
+    pub fn apply_any_kind(
+        &self,
+        obj: &mut Value,
+        create_as: Option<Value>,
+        set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+    ) -> Result<(), String> {
         let create = if self.create { create_as } else { None };
         walk(obj, &self.segments, create.as_ref(), set)
             .map_err(|e| format!("considering field '{}' of object {}: {e}", self.path, describe(obj)))

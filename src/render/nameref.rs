@@ -24,8 +24,14 @@ use super::resource::{Gvk, ResId, Resource};
 /// configuration files (`{group, version, kind, fieldSpecs: [...]}`); they are
 /// merged into the built-in table.
 pub fn fix_name_references(resources: &mut [Resource], extra: &[Value]) -> Result<(), String> {
-    let table = merged_table(extra)?;
-    let referrers = ReferrerIndex::new(&table);
+    let merged;
+    let table: &[BackReference] = if extra.is_empty() {
+        builtin_table()
+    } else {
+        merged = merged_table(extra)?;
+        &merged
+    };
+    let referrers = ReferrerIndex::new(table);
     let index = CandidateIndex::new(resources);
     for (i, res) in resources.iter_mut().enumerate() {
         let specs = referrers.specs_for(&res.original_id().gvk);
@@ -35,9 +41,7 @@ pub fn fix_name_references(resources: &mut [Resource], extra: &[Value]) -> Resul
         let referrer = Referrer::new(i, res)?;
         for (target, spec) in specs {
             let fix = Fix { referrer: &referrer, index: &index, target, path: &spec.path };
-            let walker = FieldSpec::new("", "", "", &spec.path, false);
-            walker
-                .apply(&mut res.obj, None, &mut |v| fix.set(v))
+            spec.apply_any_kind(&mut res.obj, None, &mut |v| fix.set(v))
                 .map_err(|e| format!("updating name reference in '{}' field of '{}': {e}", spec.path, referrer.id))?;
         }
     }

@@ -118,8 +118,7 @@ impl Config {
             return Ok(());
         }
         for name in specs::ListName::ALL {
-            let incoming = other.list(name).clone();
-            specs::merge_sorted(self.list_mut(name), &incoming, name.key())?;
+            specs::merge_sorted(self.list_mut(name), other.list(name), name.key())?;
         }
         for entry in &other.name_reference {
             if !self.name_reference.contains(entry) {
