@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use super::fs::{Fs, FsError, Kind, join};
 use super::generators::{self, GeneratorKind};
 use super::kustomization::{FILE_NAMES, KustKind, Kustomization};
-use super::resource::{Behavior, Gvk, Resource};
+use super::resource::{Behavior, Gvk, LEGACY_FIRST, LEGACY_LAST, Resource, kind_rank};
 use super::{ReadSet, RenderError, invalid, nameref, patch, plugins, replacements, transform, vars, yaml};
 
 /// Largest file read.
@@ -473,10 +473,9 @@ impl<'a> Engine<'a> {
         };
         for (i, entry) in k.patches_strategic_merge.iter().enumerate() {
             let (content, source) = self.patch_content(dir, file, entry)?;
-            let mark = self.track_transformations;
             patch::apply_strategic_merge_patches(&mut acc.resources, &content, &source)
                 .map_err(at(&format!("patchesStrategicMerge[{i}]")))?;
-            record(&mut acc.resources, mark, file, "PatchStrategicMergeTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "PatchStrategicMergeTransformer");
         }
         for (i, p) in k.patches.iter().enumerate() {
             let field = format!("patches[{i}]");
@@ -492,31 +491,26 @@ impl<'a> Engine<'a> {
             let target = p.target.as_ref().map(patch::Selector::from_value).transpose().map_err(at(&field))?;
             let options =
                 patch::PatchOptions { allow_name_change: p.allow_name_change, allow_kind_change: p.allow_kind_change };
-            let mark = self.track_transformations;
             patch::apply_patch(&mut acc.resources, &content, target.as_ref(), options, &source).map_err(at(&field))?;
-            record(&mut acc.resources, mark, file, "PatchTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "PatchTransformer");
         }
         if !k.namespace.is_empty() {
-            let mark = self.track_transformations;
             transform::namespace(&mut acc.resources, &k.namespace, &acc.config).map_err(at("namespace"))?;
-            record(&mut acc.resources, mark, file, "NamespaceTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "NamespaceTransformer");
         }
         if !k.name_prefix.is_empty() || !k.name_suffix.is_empty() {
             if !k.name_prefix.is_empty() {
-                let mark = self.track_transformations;
                 transform::prefix_suffix(&mut acc.resources, &k.name_prefix, "", &acc.config)
                     .map_err(at("namePrefix"))?;
-                record(&mut acc.resources, mark, file, "PrefixTransformer");
+                record(&mut acc.resources, self.track_transformations, file, "PrefixTransformer");
             }
             if !k.name_suffix.is_empty() {
-                let mark = self.track_transformations;
                 transform::prefix_suffix(&mut acc.resources, "", &k.name_suffix, &acc.config)
                     .map_err(at("nameSuffix"))?;
-                record(&mut acc.resources, mark, file, "SuffixTransformer");
+                record(&mut acc.resources, self.track_transformations, file, "SuffixTransformer");
             }
         }
         for (i, l) in k.labels.iter().enumerate() {
-            let mark = self.track_transformations;
             transform::labels(
                 &mut acc.resources,
                 &l.pairs,
@@ -526,18 +520,16 @@ impl<'a> Engine<'a> {
                 &acc.config,
             )
             .map_err(at(&format!("labels[{i}]")))?;
-            record(&mut acc.resources, mark, file, "LabelTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "LabelTransformer");
         }
         if !k.common_labels.is_empty() {
-            let mark = self.track_transformations;
             transform::common_labels(&mut acc.resources, &k.common_labels, &acc.config).map_err(at("commonLabels"))?;
-            record(&mut acc.resources, mark, file, "LabelTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "LabelTransformer");
         }
         if !k.common_annotations.is_empty() {
-            let mark = self.track_transformations;
             transform::annotations(&mut acc.resources, &k.common_annotations, &acc.config)
                 .map_err(at("commonAnnotations"))?;
-            record(&mut acc.resources, mark, file, "AnnotationsTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "AnnotationsTransformer");
         }
         for (i, p) in k.patches_json6902.iter().enumerate() {
             let field = format!("patchesJson6902[{i}]");
@@ -552,19 +544,16 @@ impl<'a> Engine<'a> {
             };
             let target = p.target.as_ref().map(patch::Selector::from_value).transpose().map_err(at(&field))?;
             let target = target.unwrap_or_default();
-            let mark = self.track_transformations;
             patch::apply_json6902_patch(&mut acc.resources, &ops, &target, file).map_err(at(&field))?;
-            record(&mut acc.resources, mark, file, "PatchJson6902Transformer");
+            record(&mut acc.resources, self.track_transformations, file, "PatchJson6902Transformer");
         }
         if !k.replicas.is_empty() {
-            let mark = self.track_transformations;
             transform::replicas(&mut acc.resources, &k.replicas, &acc.config).map_err(at("replicas"))?;
-            record(&mut acc.resources, mark, file, "ReplicaCountTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "ReplicaCountTransformer");
         }
         if !k.images.is_empty() {
-            let mark = self.track_transformations;
             transform::images(&mut acc.resources, &k.images, &acc.config).map_err(at("images"))?;
-            record(&mut acc.resources, mark, file, "ImageTagTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "ImageTagTransformer");
         }
         if !k.replacements.is_empty() {
             let mut loaded = Vec::new();
@@ -585,9 +574,8 @@ impl<'a> Engine<'a> {
                     None => loaded.push(r.clone()),
                 }
             }
-            let mark = self.track_transformations;
             replacements::replacements(&mut acc.resources, &loaded).map_err(at("replacements"))?;
-            record(&mut acc.resources, mark, file, "ReplacementTransformer");
+            record(&mut acc.resources, self.track_transformations, file, "ReplacementTransformer");
         }
         Ok(())
     }
@@ -853,22 +841,8 @@ fn sort(resources: &mut [Resource], options: Option<&Value>) -> Result<(), Strin
     if order == "fifo" {
         return Ok(());
     }
-    let first = first.unwrap_or_else(|| ORDER_FIRST.iter().map(|s| s.to_string()).collect());
-    let last = last.unwrap_or_else(|| ORDER_LAST.iter().map(|s| s.to_string()).collect());
-    let rank = |kind: &str| -> i64 {
-        if let Some(i) = first.iter().position(|k| k == kind) {
-            return i as i64 - first.len() as i64;
-        }
-        if let Some(i) = last.iter().position(|k| k == kind) {
-            return 1 + i as i64;
-        }
-        0
-    };
-    let gvk_key = |r: &Resource| {
-        let g = r.gvk();
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-        format!("{}_{}_{}", or(&g.group, "~G"), or(&g.version, "~V"), or(&g.kind, "~K"))
-    };
+    let first = first.unwrap_or_else(|| LEGACY_FIRST.iter().map(|s| s.to_string()).collect());
+    let last = last.unwrap_or_else(|| LEGACY_LAST.iter().map(|s| s.to_string()).collect());
     let id_key = |r: &Resource| {
         let g = r.gvk();
         let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
@@ -886,8 +860,9 @@ fn sort(resources: &mut [Resource], options: Option<&Value>) -> Result<(), Strin
         .iter()
         .map(|r| {
             let g = r.gvk();
-            let rank = rank(&g.kind);
-            (g, rank, gvk_key(r), id_key(r))
+            let rank = kind_rank(&g.kind, &first, &last);
+            let key = g.legacy_key();
+            (g, rank, key, id_key(r))
         })
         .collect();
     let mut order: Vec<usize> = (0..resources.len()).collect();
@@ -913,32 +888,6 @@ fn sort(resources: &mut [Resource], options: Option<&Value>) -> Result<(), Strin
     }
     Ok(())
 }
-
-const ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
 /// `buildMetadata`: `originAnnotations` (the file or generator each object
 /// came from), `transformerAnnotations` (the transformers that changed it)

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use super::fieldspec::FieldSpec;
-use super::resource::{Gvk, ResId, Resource};
+use super::resource::{Gvk, LEGACY_FIRST, LEGACY_LAST, ResId, Resource, kind_rank};
 
 /// Rewrites every name reference in `resources` to the current name of the
 /// object it refers to. `extra` holds `nameReference` entries from
@@ -235,43 +235,8 @@ fn build_table() -> Vec<BackReference> {
     ]
 }
 
-/// kustomize's ordering of kinds in its configuration tables (the same
-/// order it uses for output in legacy mode): some kinds first, webhooks last.
-fn kind_rank(kind: &str) -> i32 {
-    const FIRST: &[&str] = &[
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
-    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
-        return i as i32 - FIRST.len() as i32;
-    }
-    LAST.iter().position(|k| *k == kind).map_or(0, |i| i as i32 + 1)
-}
-
-fn gvk_sort_key(g: &Gvk) -> (i32, String) {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    (kind_rank(&g.kind), format!("{}_{}_{}", or(&g.group, "~G"), or(&g.version, "~V"), or(&g.kind, "~K")))
+fn gvk_sort_key(g: &Gvk) -> (i64, String) {
+    (kind_rank(&g.kind, LEGACY_FIRST, LEGACY_LAST), g.legacy_key())
 }
 
 /// Orders entries and their field specs as kustomize does after loading or merging a table.

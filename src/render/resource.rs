@@ -33,6 +33,13 @@ impl Gvk {
         is_cluster_scoped(&self.group, &self.kind)
     }
 
+    /// kustomize's legacy sort key: group, version and kind joined by `_`,
+    /// unset parts spelled `~G`, `~V`, `~K` (which sort last).
+    pub fn legacy_key(&self) -> String {
+        let or = |s: &str, unset: &'static str| if s.is_empty() { unset.to_string() } else { s.to_string() };
+        format!("{}_{}_{}", or(&self.group, "~G"), or(&self.version, "~V"), or(&self.kind, "~K"))
+    }
+
     /// Whether `self` (a selector, empty fields match anything) selects `other`.
     pub fn selects(&self, other: &Gvk) -> bool {
         (self.group.is_empty() || self.group == other.group)
@@ -82,6 +89,45 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
             | ("authentication.k8s.io", "TokenReview")
             | ("authorization.k8s.io", "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview")
     )
+}
+
+/// Kinds kustomize's legacy order puts first, in that order (also the order
+/// of its field-spec tables).
+pub const LEGACY_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+
+/// Kinds kustomize's legacy order puts last.
+pub const LEGACY_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+/// Where `kind` ranks in an order that puts `first` first and `last` last:
+/// negative for the first kinds, positive for the last, 0 for the rest.
+pub fn kind_rank<S: AsRef<str>>(kind: &str, first: &[S], last: &[S]) -> i64 {
+    if let Some(i) = first.iter().position(|k| k.as_ref() == kind) {
+        return i as i64 - first.len() as i64;
+    }
+    last.iter().position(|k| k.as_ref() == kind).map_or(0, |i| i as i64 + 1)
 }
 
 /// A resource's identity: kind, name and namespace.

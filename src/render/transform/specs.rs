@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::cmp::Ordering;
 
 use super::super::fieldspec::FieldSpec;
-use super::super::resource::Gvk;
+use super::super::resource::{Gvk, LEGACY_FIRST, LEGACY_LAST, kind_rank};
 
 /// One built-in spec: group, version, kind, path, create.
 type Row = (&'static str, &'static str, &'static str, &'static str, bool);
@@ -224,52 +224,9 @@ fn table(rows: &[Row]) -> Vec<FieldSpec> {
     specs
 }
 
-/// Kinds kustomize's legacy order puts first, in that order.
-const ORDER_FIRST: &[&str] = &[
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-
-/// Kinds kustomize's legacy order puts last.
-const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
-
-/// Where a kind ranks in kustomize's legacy order: negative for the first
-/// kinds, positive for the last, 0 for the rest.
-fn kind_rank(kind: &str) -> i64 {
-    if let Some(i) = ORDER_FIRST.iter().position(|k| *k == kind) {
-        return i as i64 - ORDER_FIRST.len() as i64;
-    }
-    ORDER_LAST.iter().position(|k| *k == kind).map_or(0, |i| i as i64 + 1)
-}
-
-/// Group, version and kind joined with unset parts spelled `~G`, `~V`, `~K` (which sort last).
-fn stable_key(gvk: &Gvk) -> String {
-    let or = |s: &str, unset: &'static str| if s.is_empty() { unset.to_string() } else { s.to_string() };
-    format!("{}_{}_{}", or(&gvk.group, "~G"), or(&gvk.version, "~V"), or(&gvk.kind, "~K"))
-}
-
 fn compare(a: &Gvk, b: &Gvk) -> Ordering {
-    kind_rank(&a.kind).cmp(&kind_rank(&b.kind)).then_with(|| stable_key(a).cmp(&stable_key(b)))
+    let rank = |g: &Gvk| kind_rank(&g.kind, LEGACY_FIRST, LEGACY_LAST);
+    rank(a).cmp(&rank(b)).then_with(|| a.legacy_key().cmp(&b.legacy_key()))
 }
 
 /// Sorts specs by kind as kustomize does after every merge (stable, so specs of one kind keep their order).
