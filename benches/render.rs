@@ -8,6 +8,10 @@ use driftless::render::fs::{Fs, FsError, Kind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The daemon's allocator (src/main.rs), so the figure is the one the daemon gets.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A tree of files held in memory.
 struct MemFs {
     files: BTreeMap<String, Vec<u8>>,

@@ -14,7 +14,6 @@
 //! anywhere inside the repository.
 
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 
 use super::fs::{Fs, FsError, Kind, join};
 use super::generators::{self, GeneratorKind};
@@ -54,16 +53,16 @@ struct Acc {
     vars: vars::VarSet,
     /// The ids of `resources`, for the duplicate check of `append`; dropped
     /// (and rebuilt on the next append) whenever transformers may have renamed objects.
-    index: Option<HashSet<IdKey>>,
+    index: Option<rustc_hash::FxHashSet<IdKey>>,
 }
 
 /// A resource id as kustomize compares them: group, version, kind, name, effective namespace.
 type IdKey = (String, String, String, String, String);
 
 fn id_key(r: &Resource) -> IdKey {
-    let id = r.id();
-    let ns = id.effective_namespace().to_string();
-    (id.gvk.group, id.gvk.version, id.gvk.kind, id.name, ns)
+    let id = r.id_ref();
+    let own = str::to_string;
+    (own(id.group), own(id.version), own(id.kind), own(id.name), own(id.effective_namespace()))
 }
 
 impl Acc {

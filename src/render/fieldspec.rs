@@ -66,11 +66,8 @@ impl FieldSpec {
         create_as: Option<Value>,
         set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
     ) -> Result<(), String> {
-        let gvk = Gvk::new(
-            obj.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
-            obj.get("kind").and_then(Value::as_str).unwrap_or(""),
-        );
-        if !self.gvk.selects(&gvk) {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        if !self.gvk.selects_object(api_version, obj.get("kind").and_then(Value::as_str).unwrap_or("")) {
             return Ok(());
         }
         self.apply_any_kind(obj, create_as, set)

@@ -42,18 +42,39 @@ impl Gvk {
 
     /// Whether `self` (a selector, empty fields match anything) selects `other`.
     pub fn selects(&self, other: &Gvk) -> bool {
-        (self.group.is_empty() || self.group == other.group)
-            && (self.version.is_empty() || self.version == other.version)
-            && (self.kind.is_empty() || self.kind == other.kind)
+        self.selects_parts(&other.group, &other.version, &other.kind)
+    }
+
+    /// [`selects`](Self::selects) for an object's `apiVersion` and `kind`, without building a `Gvk`.
+    pub fn selects_object(&self, api_version: &str, kind: &str) -> bool {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        self.selects_parts(group, version, kind)
+    }
+
+    fn selects_parts(&self, group: &str, version: &str, kind: &str) -> bool {
+        (self.group.is_empty() || self.group == group)
+            && (self.version.is_empty() || self.version == version)
+            && (self.kind.is_empty() || self.kind == kind)
     }
 }
 
 /// Kinds kustomize treats as cluster-scoped: the built-in ones it knows
 /// (from the Kubernetes OpenAPI data kustomize embeds).
 pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
-    // kustomize v5.5 embeds the Kubernetes 1.21 schema: kinds added later are
-    // namespaced as far as it knows (it gives them a namespace).
-    if matches!(
+    // Asked for every object several times per render: one lookup in a table
+    // built once, with a fast hash of the two short strings.
+    static CLUSTER_SCOPED: std::sync::LazyLock<rustc_hash::FxHashSet<(&'static str, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            let builtin = crate::schema::kinds::BUILTIN.iter().filter(|r| !r.namespaced).map(|r| (r.group, r.kind));
+            builtin.chain(NOT_SERVED.iter().copied()).filter(|&(g, k)| !newer_than_kustomize(g, k)).collect()
+        });
+    CLUSTER_SCOPED.contains(&(group, kind))
+}
+
+/// kustomize v5.5 embeds the Kubernetes 1.21 schema: kinds added later are
+/// namespaced as far as it knows (it gives them a namespace).
+fn newer_than_kustomize(group: &str, kind: &str) -> bool {
+    matches!(
         (group, kind),
         (
             "admissionregistration.k8s.io",
@@ -65,31 +86,29 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
             | ("storage.k8s.io", "VolumeAttributesClass")
             | ("certificates.k8s.io", "ClusterTrustBundle")
             | ("resource.k8s.io", _)
-    ) {
-        return false;
-    }
-    static SCOPES: std::sync::LazyLock<std::collections::HashMap<(&'static str, &'static str), bool>> =
-        std::sync::LazyLock::new(|| {
-            crate::schema::kinds::BUILTIN.iter().map(|r| ((r.group, r.kind), r.namespaced)).collect()
-        });
-    if let Some(namespaced) = SCOPES.get(&(group, kind)) {
-        return !namespaced;
-    }
-    // Built-in cluster-scoped kinds the emulator does not serve.
-    matches!(
-        (group, kind),
-        ("", "Node" | "PersistentVolume" | "ComponentStatus")
-            | ("apiregistration.k8s.io", "APIService")
-            | ("scheduling.k8s.io", "PriorityClass")
-            | ("node.k8s.io", "RuntimeClass")
-            | ("policy", "PodSecurityPolicy")
-            | ("storage.k8s.io", "CSIDriver" | "CSINode" | "VolumeAttachment")
-            | ("certificates.k8s.io", "CertificateSigningRequest")
-            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
-            | ("authentication.k8s.io", "TokenReview")
-            | ("authorization.k8s.io", "SelfSubjectAccessReview" | "SelfSubjectRulesReview" | "SubjectAccessReview")
     )
 }
+
+/// Built-in cluster-scoped kinds the emulator does not serve (so they are not in its table).
+const NOT_SERVED: &[(&str, &str)] = &[
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("", "ComponentStatus"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("policy", "PodSecurityPolicy"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("authentication.k8s.io", "TokenReview"),
+    ("authorization.k8s.io", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    ("authorization.k8s.io", "SubjectAccessReview"),
+];
 
 /// Kinds kustomize's legacy order puts first, in that order (also the order
 /// of its field-spec tables).
@@ -168,6 +187,69 @@ impl fmt::Display for ResId {
     }
 }
 
+/// A resource's id borrowed from its object and previous ids: comparing ids of
+/// every object (duplicate checks, patch targets) allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdRef<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    /// As written; empty when the object names none.
+    pub namespace: &'a str,
+}
+
+impl<'a> IdRef<'a> {
+    /// As [`ResId::effective_namespace`].
+    pub fn effective_namespace(&self) -> &'a str {
+        if is_cluster_scoped(self.group, self.kind) {
+            "_non_namespaceable_"
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            self.namespace
+        }
+    }
+
+    /// Same kind, name and effective namespace as `id`.
+    pub fn same(&self, id: &ResId) -> bool {
+        self.group == id.gvk.group
+            && self.version == id.gvk.version
+            && self.kind == id.gvk.kind
+            && self.name == id.name
+            && self.effective_namespace() == id.effective_namespace()
+    }
+
+    /// Exactly `id` (namespace as written).
+    pub fn is(&self, id: &ResId) -> bool {
+        self.group == id.gvk.group
+            && self.version == id.gvk.version
+            && self.kind == id.gvk.kind
+            && self.name == id.name
+            && self.namespace == id.namespace
+    }
+
+    pub fn to_owned(&self) -> ResId {
+        ResId {
+            gvk: Gvk { group: self.group.to_string(), version: self.version.to_string(), kind: self.kind.to_string() },
+            name: self.name.to_string(),
+            namespace: self.namespace.to_string(),
+        }
+    }
+}
+
+impl ResId {
+    pub fn as_ref(&self) -> IdRef<'_> {
+        IdRef {
+            group: &self.gvk.group,
+            version: &self.gvk.version,
+            kind: &self.gvk.kind,
+            name: &self.name,
+            namespace: &self.namespace,
+        }
+    }
+}
+
 /// How a generated ConfigMap or Secret combines with one of the same name
 /// from a base (`behavior`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -239,23 +321,41 @@ impl Resource {
 
     /// The id it has now.
     pub fn id(&self) -> ResId {
-        ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+        self.id_ref().to_owned()
+    }
+
+    /// The id it has now, borrowed.
+    pub fn id_ref(&self) -> IdRef<'_> {
+        let api_version = self.str_at(&["apiVersion"]).unwrap_or("");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        IdRef {
+            group,
+            version,
+            kind: self.str_at(&["kind"]).unwrap_or(""),
+            name: self.name(),
+            namespace: self.namespace(),
+        }
     }
 
     /// The id it had when it was read or generated.
     pub fn original_id(&self) -> ResId {
-        self.prev_ids.first().cloned().unwrap_or_else(|| self.id())
+        self.original_id_ref().to_owned()
+    }
+
+    /// The id it had when it was read or generated, borrowed.
+    pub fn original_id_ref(&self) -> IdRef<'_> {
+        self.prev_ids.first().map_or_else(|| self.id_ref(), ResId::as_ref)
     }
 
     /// Whether `id` is its current id or one it had before.
     pub fn has_had_id(&self, id: &ResId) -> bool {
-        self.id().same(id) || self.prev_ids.iter().any(|p| p.same(id))
+        self.id_ref().same(id) || self.prev_ids.iter().any(|p| p.same(id))
     }
 
     /// Records the current id as a previous one; call before renaming or moving it.
     pub fn remember_id(&mut self) {
-        let id = self.id();
-        if self.prev_ids.last() != Some(&id) {
+        if self.prev_ids.last().is_none_or(|last| !self.id_ref().is(last)) {
+            let id = self.id();
             self.prev_ids.push(id);
         }
     }

@@ -116,19 +116,16 @@ impl Compiled<'_> {
     /// Whether the selector picks `r`. A malformed label selector is an error
     /// once a resource gets as far as needing it (as in kustomize).
     pub(super) fn matches(&self, r: &Resource) -> Result<bool, String> {
-        let current = r.id();
-        let original = r.original_id();
+        let current = r.id_ref();
+        let original = r.original_id_ref();
         let any = |re: &Option<Regex>, a: &str, b: &str| re.as_ref().is_none_or(|re| re.is_match(a) || re.is_match(b));
         if !any(&self.namespace, original.effective_namespace(), current.effective_namespace())
-            || !any(&self.name, &original.name, &current.name)
+            || !any(&self.name, original.name, current.name)
         {
             return Ok(false);
         }
         let one = |re: &Option<Regex>, a: &str| re.as_ref().is_none_or(|re| re.is_match(a));
-        if !one(&self.group, &current.gvk.group)
-            || !one(&self.version, &current.gvk.version)
-            || !one(&self.kind, &current.gvk.kind)
-        {
+        if !one(&self.group, current.group) || !one(&self.version, current.version) || !one(&self.kind, current.kind) {
             return Ok(false);
         }
         Ok(self.selects(&self.selector.label_selector, r, "labels")?
