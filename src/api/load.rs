@@ -328,6 +328,20 @@ impl Validator {
             }
         }
         self.repo_labels.insert(key.clone(), d.metadata.labels.clone());
+        let reconcile_everything = match d.metadata.annotations.get(super::PLAN_ANNOTATION).map(String::as_str) {
+            None | Some("affected") => false,
+            Some("everything") => true,
+            Some(other) => {
+                self.problem(
+                    &subject,
+                    format!(
+                        "metadata.annotations[{}]: {other:?} must be \"affected\" or \"everything\"",
+                        super::PLAN_ANNOTATION
+                    ),
+                );
+                false
+            }
+        };
         {
             let interval = interval.unwrap_or_default();
             self.git_repositories.push(GitRepository {
@@ -341,6 +355,7 @@ impl Validator {
                 ignore: spec.ignore.clone(),
                 verify,
                 suspend: spec.suspend,
+                reconcile_everything,
                 spec,
             });
         }
@@ -765,6 +780,28 @@ spec:
         assert!(
             err.contains("spec.verify.mode: \"always\" must be one of")
                 && err.contains("spec.verify.secretRef.name: required"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_plan_annotation_chooses_how_revisions_are_planned() {
+        let c = load_str(FLUX_EXAMPLE, "config.yaml").unwrap();
+        assert!(!c.git_repositories[0].reconcile_everything, "planned by default");
+        let annotate = |value: &str| {
+            FLUX_EXAMPLE.replacen(
+                "kind: GitRepository\nmetadata:\n",
+                &format!("kind: GitRepository\nmetadata:\n  annotations:\n    driftless.dev/plan: {value}\n"),
+                1,
+            )
+        };
+        assert!(load_str(&annotate("everything"), "c.yaml").unwrap().git_repositories[0].reconcile_everything);
+        assert!(!load_str(&annotate("affected"), "c.yaml").unwrap().git_repositories[0].reconcile_everything);
+        let err = load_str(&annotate("sometimes"), "c.yaml").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "metadata.annotations[driftless.dev/plan]: \"sometimes\" must be \"affected\" or \"everything\""
+            ),
             "{err}"
         );
     }

@@ -72,8 +72,16 @@ pub struct GitRepository {
     pub ignore: Option<String>,
     pub verify: Option<Verify>,
     pub suspend: bool,
+    /// Every new revision reconciles every Kustomization of this source, as
+    /// Flux does ([`PLAN_ANNOTATION`] `everything`), instead of only those it affects.
+    pub reconcile_everything: bool,
     pub spec: objects::GitRepositorySpec,
 }
+
+/// The GitRepository annotation choosing how a new revision is planned:
+/// `affected` (the default: only the Kustomizations whose inputs changed) or
+/// `everything` (every Kustomization of the source, as Flux does).
+pub const PLAN_ANNOTATION: &str = "driftless.dev/plan";
 
 /// A validated Kustomization.
 #[derive(Debug, Clone)]

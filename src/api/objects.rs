@@ -5,7 +5,7 @@
 //! fields a struct does not know land in `unknown` and are reported by
 //! validation, so a typo never passes silently.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -75,7 +75,7 @@ pub struct GitRepositorySpec {
     pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CrossNamespaceRef {
     pub api_version: Option<String>,
@@ -88,7 +88,7 @@ pub struct CrossNamespaceRef {
     pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DependsOn {
     #[serde(default)]
@@ -98,7 +98,7 @@ pub struct DependsOn {
     pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KustomizationSpec {
     pub common_metadata: Option<Value>,

@@ -47,7 +47,7 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (path, header): (&str, &[&str]) = match args.what.as_str() {
-        "kustomizations" | "kustomization" | "ks" => ("kustomizations", &["NAME", "REVISION", "READY", "MESSAGE"]),
+        "kustomizations" | "kustomization" | "ks" => ("kustomizations", &["NAME", "REVISION", "SEEN", "READY", "MESSAGE"]),
         "sources" | "source" | "gitrepositories" | "gitrepository" => {
             ("gitrepositories", &["NAME", "REVISION", "READY", "MESSAGE"])
         }
@@ -66,7 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let name = format!("{}/{}", s(i, "namespace"), s(i, "name"));
             match path {
                 "receivers" => vec![name, s(i, "type"), s(i, "webhookPath")],
-                "kustomizations" => vec![name, s(i, "lastAppliedRevision"), s(i, "ready"), s(i, "message")],
+                // SEEN: the newest revision it is up to date with (a plan may have skipped it).
+                "kustomizations" => {
+                    vec![name, s(i, "lastAppliedRevision"), s(i, "lastSeenRevision"), s(i, "ready"), s(i, "message")]
+                }
                 _ => vec![name, s(i, "revision"), s(i, "ready"), s(i, "message")],
             }
         })

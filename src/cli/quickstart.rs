@@ -181,6 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         concurrency: 4,
         inventory_namespace: None,
         strict_substitution: false,
+        reconcile_everything: false,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {

@@ -57,6 +57,10 @@ pub struct DaemonArgs {
     /// StrictPostBuildSubstitutions feature gate); otherwise it becomes an empty string.
     #[arg(long, env = "DRIFTLESS_STRICT_SUBSTITUTION")]
     pub strict_substitution: bool,
+    /// Every new revision reconciles every Kustomization of its source, as Flux does, instead of only
+    /// the ones whose inputs it changed (per source: the GitRepository annotation `driftless.dev/plan: everything`).
+    #[arg(long, env = "DRIFTLESS_RECONCILE_EVERYTHING")]
+    pub reconcile_everything: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -139,6 +143,7 @@ impl Daemon {
             inventory_namespace: args.inventory_namespace.clone(),
             concurrency: args.concurrency,
             strict_substitution: args.strict_substitution,
+            reconcile_everything: args.reconcile_everything,
         };
         let engine = Engine::new(config, Arc::new(cluster), settings).map_err(|e| anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind(args.listen)

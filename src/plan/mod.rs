@@ -58,6 +58,8 @@ pub enum Reason {
     DirectoryChanged { dir: String, path: String },
     /// This file may have appeared under its own path.
     AppearedUnderPath(String),
+    /// Its last reconcile failed: it runs again at every revision until one succeeds.
+    LastReconcileFailed,
 }
 
 /// Why the previous revision cannot be compared.
@@ -86,6 +88,7 @@ impl fmt::Display for Reason {
                 write!(f, "listing of {} changed: {path}", if dir.is_empty() { "the root" } else { dir })
             }
             Reason::AppearedUnderPath(path) => write!(f, "{path} added under its path"),
+            Reason::LastReconcileFailed => f.write_str("its last reconcile failed"),
         }
     }
 }
@@ -176,6 +179,8 @@ enum Stored {
     Record(ReadSetRecord),
     /// A record that could not be read, and why.
     Corrupt(String),
+    /// Its last reconcile failed (not written to disk: absent, it is planned as a first render).
+    Failed,
 }
 
 /// The read-set records of the Kustomizations of one source, indexed by path.
@@ -207,11 +212,16 @@ impl ReadSets {
         self.by_key.is_empty()
     }
 
+    /// The Kustomizations with something stored.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.by_key.keys().map(String::as_str)
+    }
+
     /// The record of `kustomization`, if there is a readable one.
     pub fn get(&self, kustomization: &str) -> Option<&ReadSetRecord> {
         match self.stored(kustomization)? {
             Stored::Record(r) => Some(r),
-            Stored::Corrupt(_) => None,
+            Stored::Corrupt(_) | Stored::Failed => None,
         }
     }
 
@@ -227,7 +237,13 @@ impl ReadSets {
         self.put(kustomization, Stored::Corrupt(why.into()));
     }
 
-    /// Forgets `kustomization` (deleted, or its render failed), returning its record.
+    /// Notes that `kustomization`'s last reconcile failed: it is planned as
+    /// affected until a successful one inserts a new record.
+    pub fn mark_failed(&mut self, kustomization: &str) {
+        self.put(kustomization, Stored::Failed);
+    }
+
+    /// Forgets `kustomization` (no longer configured), returning its record.
     pub fn remove(&mut self, kustomization: &str) -> Option<ReadSetRecord> {
         let slot = self.by_key.remove(kustomization)?;
         let (_, stored) = self.slots.get_mut(slot as usize)?.take()?;
@@ -237,7 +253,7 @@ impl ReadSets {
                 self.index.remove(slot, &r);
                 Some(r)
             }
-            Stored::Corrupt(_) => None,
+            Stored::Corrupt(_) | Stored::Failed => None,
         }
     }
 
@@ -302,6 +318,7 @@ impl ReadSets {
         let record = match slot.and_then(|s| self.slots.get(s as usize)).and_then(Option::as_ref).map(|(_, s)| s) {
             Some(Stored::Record(r)) => r,
             Some(Stored::Corrupt(why)) => return Some(Reason::UnknownPrevious(Unknown::CorruptRecord(why.clone()))),
+            Some(Stored::Failed) => return Some(Reason::LastReconcileFailed),
             None => {
                 return Some(match &self.unreadable {
                     Some(why) => Reason::UnknownPrevious(Unknown::CorruptRecord(why.clone())),
@@ -349,7 +366,7 @@ impl ReadSets {
     pub fn common_revision(&self) -> Option<&str> {
         let mut revisions = self.slots.iter().flatten().filter_map(|(_, s)| match s {
             Stored::Record(r) => Some(r.revision.as_str()),
-            Stored::Corrupt(_) => None,
+            Stored::Corrupt(_) | Stored::Failed => None,
         });
         let first = revisions.next()?;
         revisions.all(|r| r == first).then_some(first)

@@ -536,3 +536,23 @@ fn every_kustomization_whose_output_changed_is_affected() {
     // The check means something only if the plan skips a fair share.
     assert!(skipped * 3 > checked, "skipped {skipped} of {checked}");
 }
+
+#[test]
+fn a_failed_kustomization_runs_at_every_revision_until_it_succeeds() {
+    let mut sets = fleet();
+    sets.mark_failed("flux-system/prod");
+    let plan = plan_changes(&sets, &[]);
+    assert_eq!(affected(&plan), pairs(&[("flux-system/prod", "its last reconcile failed")]));
+    // Skipped ones see the revision; the failed one stays failed.
+    sets.mark_skipped_seen(&plan, B);
+    assert_eq!(sets.get("flux-system/prod"), None);
+    assert_eq!(sets.common_revision(), Some(B));
+    // Not written: after a restart it is a first render.
+    let back = ReadSets::from_bytes(&sets.to_bytes());
+    let plan = back.plan(&Update { from: Some(B), to: C, changes: Some(&[]) }, &targets(), Mode::Planned);
+    assert_eq!(affected(&plan), pairs(&[("flux-system/prod", "first render")]));
+    // A successful render replaces the mark.
+    sets.insert("flux-system/prod", record(B, "clusters/prod", &["clusters/prod/kustomization.yaml"], &[]));
+    let plan = sets.plan(&Update { from: Some(B), to: C, changes: Some(&[]) }, &targets(), Mode::Planned);
+    assert_eq!(plan.affected(), 0);
+}

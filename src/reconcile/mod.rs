@@ -5,14 +5,17 @@
 //! that arrive meanwhile coalesce into one follow-up, which reads the newest
 //! revision.
 
+pub mod metrics;
 pub mod status;
 
-use self::status::{Changes, KustomizationStatus, Ready, SourceStatus};
+use self::metrics::Metrics;
+use self::status::{Affected, Changes, KustomizationStatus, PlanSummary, Ready, SourceStatus};
 use crate::api::{Config, GitReference, GitRepository, Kustomization, ObjectKey, Receiver};
 use crate::apply::cluster::Cluster;
 use crate::apply::inventory::{Inventory, InventoryStore, Record};
 use crate::apply::{self, Options, Owner};
 use crate::config::Secrets;
+use crate::plan::{Change, Mode, ReadSetRecord, ReadSets, Resolved, Target, Update};
 use crate::receive::Push;
 use crate::render::fs::{Fs, FsError, Kind};
 use crate::source::{
@@ -40,6 +43,9 @@ pub struct Settings {
     pub concurrency: usize,
     /// An unset postBuild variable without a default is an error.
     pub strict_substitution: bool,
+    /// Every new revision reconciles every Kustomization of its source (Flux's
+    /// behaviour) instead of only the ones it affects.
+    pub reconcile_everything: bool,
 }
 
 /// A GitRepository and what the daemon knows of it.
@@ -55,6 +61,43 @@ struct SourceSlot {
     ignore: Mutex<Option<(String, IgnoreRules)>>,
     status: Mutex<SourceStatus>,
     dependents: Vec<ObjectKey>,
+    /// The read-sets of its Kustomizations and the commit planned last.
+    plan: Mutex<PlanState>,
+    /// Wakes the task that writes the read-sets to disk.
+    save: Notify,
+}
+
+/// What the planner keeps for one source.
+struct PlanState {
+    read_sets: ReadSets,
+    /// The commit the last plan moved the source to (after a restart: the
+    /// commit every stored record is of, if they agree).
+    planned: Option<String>,
+    /// Where the records are kept: `<data_dir>/readsets/<namespace>_<name>.json`.
+    file: PathBuf,
+}
+
+impl PlanState {
+    /// Reads the records kept for `repo`; an unreadable file plans every
+    /// Kustomization of the source as affected.
+    fn load(data_dir: &std::path::Path, repo: &GitRepository, dependents: &[ObjectKey]) -> PlanState {
+        let file = data_dir.join("readsets").join(format!("{}_{}.json", repo.key.namespace, repo.key.name));
+        let mut read_sets = match std::fs::read(&file) {
+            Ok(bytes) => ReadSets::from_bytes(&bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ReadSets::new(),
+            Err(e) => {
+                tracing::warn!(source = %repo.key, file = %file.display(), error = %e, "cannot read the read-set records; every Kustomization is affected by the next revision");
+                ReadSets::from_bytes(b"")
+            }
+        };
+        let known: std::collections::HashSet<String> = dependents.iter().map(ToString::to_string).collect();
+        let stale: Vec<String> = read_sets.keys().filter(|k| !known.contains(*k)).map(String::from).collect();
+        for key in stale {
+            read_sets.remove(&key);
+        }
+        let planned = read_sets.common_revision().map(String::from);
+        PlanState { read_sets, planned, file }
+    }
 }
 
 /// A Kustomization and what the daemon knows of it.
@@ -64,6 +107,16 @@ struct KsSlot {
     status: Mutex<KustomizationStatus>,
     /// The inventory as last applied; read from the cluster on first use.
     inventory: tokio::sync::Mutex<Option<Inventory>>,
+    /// Why the last plan woke it (taken by the reconcile it starts).
+    trigger: Mutex<Option<String>>,
+}
+
+/// What a render depends on besides the tree: the build options and their digest.
+struct Inputs {
+    options: crate::render::Options,
+    /// [`crate::plan::spec_digest`] of the spec, the substitution values, the
+    /// source's ignore rules and the settings that change the output.
+    digest: String,
 }
 
 /// A Receiver with its secret token and hook path.
@@ -90,6 +143,7 @@ pub struct Engine {
     kustomizations: BTreeMap<ObjectKey, Arc<KsSlot>>,
     receivers: Vec<ReceiverSlot>,
     permits: Semaphore,
+    metrics: Metrics,
 }
 
 fn now() -> String {
@@ -109,7 +163,7 @@ impl Engine {
     pub fn new(config: Config, cluster: Arc<Cluster>, settings: Settings) -> Result<Arc<Engine>, String> {
         let mut sources = BTreeMap::new();
         for repo in &config.git_repositories {
-            let dependents =
+            let dependents: Vec<ObjectKey> =
                 config.kustomizations.iter().filter(|k| k.source == repo.key).map(|k| k.key.clone()).collect();
             let mirror = Mirror::open(&settings.data_dir, &repo.url).map(Arc::new).map_err(|e| e.to_string());
             let (ready, reason, message) = match &mirror {
@@ -129,7 +183,9 @@ impl Engine {
                 warning: None,
                 verified: None,
                 suspended: repo.suspend,
+                last_plan: None,
             };
+            let plan = PlanState::load(&settings.data_dir, repo, &dependents);
             sources.insert(
                 repo.key.clone(),
                 Arc::new(SourceSlot {
@@ -141,6 +197,8 @@ impl Engine {
                     ignore: Mutex::new(None),
                     status: Mutex::new(status),
                     dependents,
+                    plan: Mutex::new(plan),
+                    save: Notify::new(),
                 }),
             );
         }
@@ -161,6 +219,8 @@ impl Engine {
                 inventory: 0,
                 changes: Changes::default(),
                 suspended: ks.suspend,
+                last_seen_revision: None,
+                last_plan: None,
             };
             kustomizations.insert(
                 ks.key.clone(),
@@ -169,6 +229,7 @@ impl Engine {
                     wake: Notify::new(),
                     status: Mutex::new(status),
                     inventory: tokio::sync::Mutex::new(None),
+                    trigger: Mutex::new(None),
                 }),
             );
         }
@@ -182,12 +243,27 @@ impl Engine {
             receivers.push(ReceiverSlot { receiver: r.clone(), token, path });
         }
         let permits = Semaphore::new(settings.concurrency.max(1));
-        Ok(Arc::new(Engine { settings, cluster, sources, kustomizations, receivers, permits }))
+        Ok(Arc::new(Engine { settings, cluster, sources, kustomizations, receivers, permits, metrics: Metrics::new() }))
     }
 
     /// Starts one task per GitRepository and per Kustomization; they stop when `shutdown` turns true.
     pub fn spawn(self: &Arc<Self>, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
         let mut tasks = Vec::new();
+        // Writes each source's read-sets when they change, and once more at shutdown.
+        for slot in self.sources.values() {
+            let (engine, slot, mut stop) = (self.clone(), slot.clone(), shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = slot.save.notified() => engine.save_read_sets(&slot).await,
+                        _ = stop.changed() => {
+                            engine.save_read_sets(&slot).await;
+                            return;
+                        }
+                    }
+                }
+            }));
+        }
         for key in self.sources.keys() {
             let (engine, key, mut stop) = (self.clone(), key.clone(), shutdown.clone());
             tasks.push(tokio::spawn(async move {
@@ -394,15 +470,150 @@ impl Engine {
             status.message = format!("stored artifact for revision '{rev}'");
             status.warning = fetched.warning;
             status.verified = verified;
-            *current = Some(rev);
+            *current = Some(rev.clone());
             moved
         };
         if moved {
-            for k in &slot.dependents {
-                if let Some(ks) = self.kustomizations.get(k) {
+            self.plan(slot, &rev).await;
+        }
+    }
+
+    /// Decides which Kustomizations of `source` its new revision `rev`
+    /// affects, wakes those, and records the revision as seen by the others.
+    async fn plan(&self, source: &Arc<SourceSlot>, rev: &Revision) {
+        let started = Instant::now();
+        let everything = self.settings.reconcile_everything || source.repo.reconcile_everything;
+        let mode = if everything { Mode::Everything } else { Mode::Planned };
+        let slots: Vec<Arc<KsSlot>> = source
+            .dependents
+            .iter()
+            .filter_map(|k| self.kustomizations.get(k))
+            .filter(|k| !k.ks.suspend)
+            .cloned()
+            .collect();
+        let mut targets: Vec<(String, String)> = Vec::with_capacity(slots.len());
+        for ks in &slots {
+            let digest = match mode {
+                Mode::Everything => String::new(),
+                // Inputs that cannot be read now make the digest differ: the
+                // Kustomization runs, and its reconcile reports the error.
+                Mode::Planned => {
+                    self.inputs(&ks.ks).await.map(|i| i.digest).unwrap_or_else(|e| format!("unreadable: {e}"))
+                }
+            };
+            targets.push((ks.ks.key.to_string(), digest));
+        }
+        let to = rev.commit.clone();
+        let from = source.plan.lock().unwrap_or_else(|p| p.into_inner()).planned.clone();
+        let changes = match (&from, mode) {
+            (Some(from), Mode::Planned) if *from != to => self.changes(source, from, &to).await,
+            _ => None,
+        };
+        let plan = {
+            let mut state = source.plan.lock().unwrap_or_else(|p| p.into_inner());
+            let refs: Vec<Target<'_>> =
+                targets.iter().map(|(key, digest)| Target { key, spec_digest: digest }).collect();
+            let update = Update { from: from.as_deref(), to: &to, changes: changes.as_deref() };
+            let plan = state.read_sets.plan(&update, &refs, mode);
+            state.read_sets.mark_skipped_seen(&plan, &to);
+            state.planned = Some(to.clone());
+            plan
+        };
+        source.save.notify_one();
+        let rev_text = rev.to_string();
+        let from_text = from.as_ref().map(|c| Revision { name: rev.name.clone(), commit: c.clone() }.to_string());
+        let affected: Vec<Affected> = plan
+            .affected_with_reasons()
+            .map(|(name, reason)| Affected { name: name.to_string(), reason: reason.to_string() })
+            .collect();
+        let summary = PlanSummary {
+            from: from_text,
+            to: rev_text.clone(),
+            mode: if everything { "everything" } else { "affected" }.into(),
+            at: now(),
+            total: plan.total(),
+            affected: plan.affected(),
+            skipped: plan.skipped(),
+            affected_kustomizations: affected.iter().take(PlanSummary::LISTED).cloned().collect(),
+            duration_us: started.elapsed().as_micros() as u64,
+        };
+        tracing::info!(source = %source.repo.key, from = ?summary.from, to = %rev_text, mode = %summary.mode,
+            kustomizations = summary.total, affected = summary.affected, skipped = summary.skipped,
+            duration_us = summary.duration_us, "planned");
+        if !everything {
+            for a in &affected {
+                tracing::info!(source = %source.repo.key, kustomization = %a.name, reason = %a.reason, "affected");
+            }
+        }
+        self.metrics.planned(&source.repo.key.to_string(), summary.affected, summary.skipped);
+        if let Ok(mut st) = source.status.lock() {
+            st.last_plan = Some(summary);
+        }
+        for (decision, ks) in plan.decisions.iter().zip(&slots) {
+            match &decision.affected {
+                Some(reason) => {
+                    if let Ok(mut t) = ks.trigger.lock() {
+                        *t = Some(format!("{reason} (revision {rev_text})"));
+                    }
                     ks.wake.notify_one();
                 }
+                None => Self::set_status(ks, |st| {
+                    st.last_seen_revision = Some(rev_text.clone());
+                    st.last_plan = Some(format!("skipped {rev_text}: nothing it reads changed"));
+                    // After a restart: its record says the last reconcile succeeded.
+                    if st.ready == Ready::Unknown {
+                        st.ready = Ready::True;
+                        st.reason = "ReconciliationSucceeded".into();
+                        st.message = format!(
+                            "Up to date with revision {rev_text}: nothing it reads changed since its last apply"
+                        );
+                    }
+                }),
             }
+        }
+    }
+
+    /// The paths that changed from commit `from` to `to`, classified for the
+    /// planner; `None` (everything affected) when they cannot be known, e.g.
+    /// `from` is gone after a force-push.
+    async fn changes(&self, source: &SourceSlot, from: &str, to: &str) -> Option<Vec<Change>> {
+        let mirror = source.mirror.clone().ok()?;
+        let (from, to) = (from.to_string(), to.to_string());
+        let result = tokio::task::spawn_blocking(move || {
+            let paths = mirror.changed_paths(&from, &to).map_err(|e| e.to_string())?;
+            let before = mirror.tree(&from).map_err(|e| e.to_string())?;
+            let after = mirror.tree(&to).map_err(|e| e.to_string())?;
+            Ok::<_, String>(crate::plan::classify(&paths, &TreeFs(before), &TreeFs(after)))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("task failed: {e}")));
+        match result {
+            Ok(changes) => Some(changes),
+            Err(e) => {
+                tracing::warn!(source = %source.repo.key, error = %e, "changed paths unknown; every Kustomization is affected");
+                None
+            }
+        }
+    }
+
+    /// Writes the source's read-sets to disk (atomically: a temporary file renamed).
+    async fn save_read_sets(&self, source: &SourceSlot) {
+        let (bytes, file) = {
+            let state = source.plan.lock().unwrap_or_else(|p| p.into_inner());
+            (state.read_sets.to_bytes(), state.file.clone())
+        };
+        let result = tokio::task::spawn_blocking(move || {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = file.with_extension("json.tmp");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &file)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = result {
+            tracing::warn!(source = %source.repo.key, error = %e, "cannot write the read-set records");
         }
     }
 
@@ -416,16 +627,19 @@ impl Engine {
     }
 
     /// Pins, in the source's mirror, the revisions its Kustomizations last
-    /// applied, so compaction keeps them for the planner.
+    /// applied and the one planned last, so compaction keeps them for the planner.
     fn keep_applied(&self, source: &SourceSlot) {
         let Ok(mirror) = &source.mirror else { return };
-        let commits: Vec<String> = source
+        let mut commits: Vec<String> = source
             .dependents
             .iter()
             .filter_map(|k| self.kustomizations.get(k))
             .filter_map(|k| k.status.lock().ok().and_then(|s| s.last_applied_revision.clone()))
             .filter_map(|r| r.parse::<Revision>().ok().map(|r| r.commit))
             .collect();
+        commits.extend(source.plan.lock().ok().and_then(|p| p.planned.clone()));
+        commits.sort();
+        commits.dedup();
         if let Err(e) = mirror.keep(&commits) {
             tracing::warn!(source = %source.repo.key, error = %e, "cannot pin applied revisions");
         }
@@ -466,8 +680,27 @@ impl Engine {
     }
 
     /// What the Kustomization's spec adds to the build (Flux's generator
-    /// options, commonMetadata, postBuild variables read from the cluster).
-    async fn render_options(&self, ks: &Kustomization) -> Result<crate::render::Options, String> {
+    /// options, commonMetadata, postBuild variables read from the cluster),
+    /// and the digest the planner compares.
+    async fn inputs(&self, ks: &Kustomization) -> Result<Inputs, String> {
+        let (options, values) = self.render_options(ks).await?;
+        let spec = serde_json::to_value(&ks.spec).map_err(|e| format!("spec: {e}"))?;
+        let values = serde_json::to_value(values.unwrap_or_default()).map_err(|e| format!("postBuild: {e}"))?;
+        let ignore = self.sources.get(&ks.source).and_then(|s| s.repo.ignore.clone());
+        let settings = serde_json::json!({
+            "ignore": ignore,
+            "strictSubstitution": self.settings.strict_substitution,
+            "driftless": env!("CARGO_PKG_VERSION"),
+        });
+        let digest = crate::plan::spec_digest([("spec", &spec), ("substitutions", &values), ("settings", &settings)]);
+        Ok(Inputs { options, digest })
+    }
+
+    /// The build options, and the postBuild variables with their values (when there is a postBuild).
+    async fn render_options(
+        &self,
+        ks: &Kustomization,
+    ) -> Result<(crate::render::Options, Option<BTreeMap<String, String>>), String> {
         let spec = &ks.spec;
         let strings = |v: Option<&serde_json::Value>| -> serde_json::Map<String, serde_json::Value> {
             v.and_then(|v| v.as_object()).cloned().unwrap_or_default()
@@ -485,7 +718,7 @@ impl Engine {
             common_labels: strings(spec.common_metadata.as_ref().and_then(|m| m.get("labels"))),
             common_annotations: strings(spec.common_metadata.as_ref().and_then(|m| m.get("annotations"))),
         };
-        let Some(post_build) = &spec.post_build else { return Ok(options) };
+        let Some(post_build) = &spec.post_build else { return Ok((options, None)) };
         let mut values = std::collections::BTreeMap::new();
         let from = post_build.get("substituteFrom").and_then(|v| v.as_array()).cloned().unwrap_or_default();
         for source in &from {
@@ -509,9 +742,9 @@ impl Engine {
         for (k, v) in strings(post_build.get("substitute")) {
             values.insert(k, v.as_str().unwrap_or_default().to_string());
         }
-        let vars = crate::render::substitute::Vars::new(values).map_err(|e| format!("postBuild: {e}"))?;
+        let vars = crate::render::substitute::Vars::new(values.clone()).map_err(|e| format!("postBuild: {e}"))?;
         options.substitute = Some((vars, self.settings.strict_substitution));
-        Ok(options)
+        Ok((options, Some(values)))
     }
 
     /// The data of a ConfigMap or Secret named by `substituteFrom` (Secret values decoded); `None` when absent.
@@ -551,7 +784,8 @@ impl Engine {
         Ok(Some(out))
     }
 
-    /// Renders the Kustomization at its source's revision and applies it.
+    /// Renders the Kustomization at its source's revision and applies it;
+    /// keeps what the render read for the planner when it all succeeded.
     async fn reconcile(&self, slot: &Arc<KsSlot>) {
         let ks = &slot.ks;
         let Some(source) = self.sources.get(&ks.source) else { return };
@@ -560,42 +794,70 @@ impl Engine {
         let _permit = self.permits.acquire().await;
         let started = Instant::now();
         let rev_text = rev.to_string();
-        Self::set_status(slot, |st| st.last_attempted_revision = Some(rev_text.clone()));
-        let path = ks.path.clone();
-        let commit = rev.commit.clone();
-        let src = source.clone();
-        let options = match self.render_options(ks).await {
-            Ok(o) => o,
-            Err(message) => {
-                self.finish(slot, started, Err(("BuildFailed", message)));
-                return;
+        let trigger = slot.trigger.lock().ok().and_then(|mut t| t.take());
+        tracing::debug!(kustomization = %ks.key, revision = %rev_text, trigger = trigger.as_deref().unwrap_or("interval"), "reconciling");
+        Self::set_status(slot, |st| {
+            st.last_attempted_revision = Some(rev_text.clone());
+            st.last_plan = Some(trigger.unwrap_or_else(|| format!("interval (revision {rev_text})")));
+        });
+        let key = ks.key.to_string();
+        match self.render_and_apply(slot, source, mirror, &rev).await {
+            Ok(record) => {
+                if let Ok(mut state) = source.plan.lock() {
+                    state.read_sets.insert(&key, record);
+                }
+                source.save.notify_one();
+                Self::set_status(slot, |st| st.last_seen_revision = Some(rev_text.clone()));
+                self.metrics.reconciled(&key, None);
+                self.finish(slot, started, Ok(format!("Applied revision: {rev_text}")));
+                self.keep_applied(source);
             }
-        };
+            Err((reason, message)) => {
+                if let Ok(mut state) = source.plan.lock() {
+                    state.read_sets.mark_failed(&key);
+                }
+                self.metrics.reconciled(&key, Some(reason));
+                self.finish(slot, started, Err((reason, message)));
+            }
+        }
+    }
+
+    /// Renders at `rev` and applies; returns the read-set record of the render.
+    async fn render_and_apply(
+        &self,
+        slot: &KsSlot,
+        source: &Arc<SourceSlot>,
+        mirror: Arc<Mirror>,
+        rev: &Revision,
+    ) -> Result<ReadSetRecord, (&'static str, String)> {
+        let ks = &slot.ks;
+        let rev_text = rev.to_string();
+        let inputs = self.inputs(ks).await.map_err(|message| ("BuildFailed", message))?;
+        let (path, commit, src, options) = (ks.path.clone(), rev.commit.clone(), source.clone(), inputs.options);
+        self.metrics.renders.inc();
         let rendered = tokio::task::spawn_blocking(move || {
             let tree = Self::filtered_tree(&src, &mirror, &commit).map_err(|e| ("ArtifactFailed", e.to_string()))?;
-            crate::render::render_with(&TreeFs(tree), &path, &options).map_err(|e| ("BuildFailed", e.to_string()))
+            let fs = TreeFs(tree);
+            let rendered =
+                crate::render::render_with(&fs, &path, &options).map_err(|e| ("BuildFailed", e.to_string()))?;
+            // Paths reached through symlinks, and the links, belong to the read-set too.
+            let read_set = crate::plan::with_links(&rendered.read_set, |p| {
+                fs.0.resolve(p).ok().map(|r| Resolved { path: r.path, links: r.links })
+            });
+            Ok((rendered.objects, read_set))
         })
         .await
         .unwrap_or_else(|e| Err(("BuildFailed", format!("render task failed: {e}"))));
-        let rendered = match rendered {
-            Ok(r) => r,
-            Err((reason, message)) => {
-                tracing::warn!(kustomization = %ks.key, revision = %rev_text, %message, "render failed; nothing applied");
-                self.finish(slot, started, Err((reason, message)));
-                return;
-            }
-        };
+        let (objects, read_set) = rendered.inspect_err(|(_, message)| {
+            tracing::warn!(kustomization = %ks.key, revision = %rev_text, %message, "render failed; nothing applied");
+        })?;
         let owner = Self::owner(ks);
         let store = self.inventory_store(ks);
         let mut inventory = slot.inventory.lock().await;
         if inventory.is_none() {
-            match store.load(&self.cluster, &owner).await {
-                Ok(record) => *inventory = Some(record.map(|r| r.inventory).unwrap_or_default()),
-                Err(e) => {
-                    self.finish(slot, started, Err(("ReconciliationFailed", e.to_string())));
-                    return;
-                }
-            }
+            let record =
+                store.load(&self.cluster, &owner).await.map_err(|e| ("ReconciliationFailed", e.to_string()))?;
+            *inventory = Some(record.map(|r| r.inventory).unwrap_or_default());
         }
         let previous = inventory.clone().unwrap_or_default();
         let opts = Options {
@@ -603,39 +865,36 @@ impl Engine {
             target_namespace: ks.target_namespace.clone(),
             prune: ks.prune,
         };
-        let result = apply::apply(&self.cluster, rendered.objects, &owner, &opts, &previous).await;
-        match result {
-            Ok((inv, report)) => {
-                let record = Record { inventory: inv.clone(), revision: rev_text.clone() };
-                if let Err(e) = store.save(&self.cluster, &owner, &record).await {
-                    self.finish(slot, started, Err(("ReconciliationFailed", e.to_string())));
-                    return;
-                }
-                let changes = Changes {
-                    created: report.created.len(),
-                    configured: report.configured.len(),
-                    unchanged: report.unchanged.len(),
-                    deleted: report.deleted.len(),
-                };
-                if changes.created + changes.configured + changes.deleted > 0 {
-                    tracing::info!(kustomization = %ks.key, revision = %rev_text, created = ?report.created,
-                        configured = ?report.configured, deleted = ?report.deleted, "applied");
-                }
-                let count = inv.entries.len();
-                *inventory = Some(inv);
-                Self::set_status(slot, |st| {
-                    st.last_applied_revision = Some(rev_text.clone());
-                    st.inventory = count;
-                    st.changes = changes;
-                });
-                self.finish(slot, started, Ok(format!("Applied revision: {rev_text}")));
-                self.keep_applied(source);
-            }
-            Err(e) => {
-                tracing::warn!(kustomization = %ks.key, revision = %rev_text, error = %e, "apply failed");
-                self.finish(slot, started, Err(("ReconciliationFailed", e.to_string())));
-            }
+        self.metrics.applies.inc();
+        let (inv, report) = apply::apply(&self.cluster, objects, &owner, &opts, &previous).await.map_err(|e| {
+            tracing::warn!(kustomization = %ks.key, revision = %rev_text, error = %e, "apply failed");
+            ("ReconciliationFailed", e.to_string())
+        })?;
+        let record = Record { inventory: inv.clone(), revision: rev_text.clone() };
+        store.save(&self.cluster, &owner, &record).await.map_err(|e| ("ReconciliationFailed", e.to_string()))?;
+        let changes = Changes {
+            created: report.created.len(),
+            configured: report.configured.len(),
+            unchanged: report.unchanged.len(),
+            deleted: report.deleted.len(),
+        };
+        if changes.created + changes.configured + changes.deleted > 0 {
+            tracing::info!(kustomization = %ks.key, revision = %rev_text, created = ?report.created,
+                configured = ?report.configured, deleted = ?report.deleted, "applied");
         }
+        let count = inv.entries.len();
+        *inventory = Some(inv);
+        Self::set_status(slot, |st| {
+            st.last_applied_revision = Some(rev_text.clone());
+            st.inventory = count;
+            st.changes = changes;
+        });
+        Ok(ReadSetRecord { revision: rev.commit.clone(), path: ks.path.clone(), read_set, spec_digest: inputs.digest })
+    }
+
+    /// The reconciler's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     fn finish(&self, slot: &KsSlot, started: Instant, outcome: Result<String, (&str, String)>) {

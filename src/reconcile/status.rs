@@ -32,6 +32,41 @@ pub struct SourceStatus {
     /// With `spec.verify`: which keys verified the revision.
     pub verified: Option<String>,
     pub suspended: bool,
+    /// What the last new revision did to the source's Kustomizations.
+    pub last_plan: Option<PlanSummary>,
+}
+
+/// One plan: a source moved to a new revision, and which of its
+/// Kustomizations that affected.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    /// The revision planned from (`None`: unknown, so everything was affected).
+    pub from: Option<String>,
+    pub to: String,
+    /// `affected` (only the Kustomizations whose inputs changed) or `everything`.
+    pub mode: String,
+    pub at: String,
+    /// Kustomizations on the source (suspended ones are not counted).
+    pub total: usize,
+    pub affected: usize,
+    pub skipped: usize,
+    /// The affected ones and why (the first changed path that hit each), at most [`PlanSummary::LISTED`].
+    pub affected_kustomizations: Vec<Affected>,
+    /// How long planning took, in microseconds (changed paths, digests, the affected set).
+    pub duration_us: u64,
+}
+
+impl PlanSummary {
+    /// How many affected Kustomizations the summary lists by name.
+    pub const LISTED: usize = 100;
+}
+
+/// An affected Kustomization and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Affected {
+    pub name: String,
+    pub reason: String,
 }
 
 /// Objects touched by the last apply.
@@ -65,4 +100,10 @@ pub struct KustomizationStatus {
     pub inventory: usize,
     pub changes: Changes,
     pub suspended: bool,
+    /// The newest revision of its source it is known to be up to date with:
+    /// the last applied one, or a later one whose plan skipped it because
+    /// nothing it reads changed.
+    pub last_seen_revision: Option<String>,
+    /// What the last plan decided for it: why it was reconciled, or that it was skipped.
+    pub last_plan: Option<String>,
 }

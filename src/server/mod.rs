@@ -1,5 +1,6 @@
 //! The daemon's HTTP app: receivers (`POST /hook/<digest>`), the status API
-//! (`GET /api/v1/kustomizations`, `/api/v1/gitrepositories`) and health.
+//! (`GET /api/v1/kustomizations`, `/api/v1/gitrepositories`), Prometheus metrics
+//! (`GET /metrics`) and health.
 
 use crate::api::ReceiverType;
 use crate::receive::{self, Hook, ReceiveError};
@@ -20,6 +21,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/api/v1/kustomizations", get(kustomizations))
         .route("/api/v1/gitrepositories", get(gitrepositories))
         .route("/api/v1/receivers", get(receivers))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .with_state(engine)
@@ -27,6 +29,16 @@ pub fn router(engine: Arc<Engine>) -> Router {
 
 fn json_reply(code: StatusCode, v: &Value) -> Response {
     (code, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+}
+
+/// Prometheus metrics, OpenMetrics text format.
+async fn metrics(State(engine): State<Arc<Engine>>) -> Response {
+    let mut response = engine.metrics().encode().into_response();
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
 }
 
 async fn kustomizations(State(engine): State<Arc<Engine>>) -> Response {

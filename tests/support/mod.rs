@@ -226,6 +226,18 @@ pub async fn start_daemon(
     config: &str,
     secrets: &[(&str, &str, &[u8])],
 ) -> driftless::cli::serve::Daemon {
+    start_daemon_with(c, root, config, secrets, false).await
+}
+
+/// [`start_daemon`], in reconcile-everything mode when `everything`. A second
+/// daemon started with the same `root` reuses the first one's data directory.
+pub async fn start_daemon_with(
+    c: &Cluster,
+    root: &std::path::Path,
+    config: &str,
+    secrets: &[(&str, &str, &[u8])],
+    everything: bool,
+) -> driftless::cli::serve::Daemon {
     let secrets_dir = root.join("secrets");
     for (name, key, value) in secrets {
         std::fs::create_dir_all(secrets_dir.join(name)).unwrap();
@@ -243,6 +255,7 @@ pub async fn start_daemon(
         concurrency: 4,
         inventory_namespace: None,
         strict_substitution: false,
+        reconcile_everything: everything,
     };
     driftless::cli::serve::Daemon::start(config, &args).await.expect("daemon starts")
 }
