@@ -38,8 +38,18 @@ fn files() -> Vec<(String, String)> {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  labels:\n    patched: \"yes\"\n".into(),
         ),
         ("clusters/dev/plain/one.yaml".into(), cm("plain-one", "1")),
+        ("clusters/dev/vars/cm.yaml".into(), cm("vars-out", "${v}")),
         ("README.md".into(), "# fleet\n".into()),
     ]
+}
+
+/// A Kustomization whose postBuild variables come from ConfigMap `vars`.
+fn vars_kustomization(ns: &str) -> String {
+    format!(
+        "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: vars\n  namespace: {ns}\n\
+         spec:\n  interval: 1h\n  path: ./clusters/dev/vars\n  prune: true\n  targetNamespace: {ns}\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n\
+         \x20 postBuild:\n    substituteFrom:\n    - kind: ConfigMap\n      name: vars\n      optional: true\n"
+    )
 }
 
 fn config(ns: &str, url: &str, annotation: &str) -> String {
@@ -71,12 +81,17 @@ struct Env {
 
 impl Env {
     async fn start(everything: bool, annotation: &str) -> Env {
+        Env::start_with(everything, annotation, |_| String::new()).await
+    }
+
+    /// Starts with more Kustomizations (`extra` is given the test namespace).
+    async fn start_with(everything: bool, annotation: &str, extra: impl Fn(&str) -> String) -> Env {
         let c = Cluster::start().await;
         let root = tempfile::tempdir().unwrap();
         let files = files();
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
         let repo = GitRepo::new(&root.path().join("git"), &refs);
-        let config = config(&c.ns, &repo.url(), annotation);
+        let config = config(&c.ns, &repo.url(), annotation) + &extra(&c.ns);
         let mut env = Env { c, repo, daemon: None, config, everything, root };
         env.restart().await;
         env
@@ -308,4 +323,31 @@ async fn reconcile_everything_mode_runs_every_kustomization() {
         assert!(plan.affected_kustomizations.iter().all(|a| a.reason == "reconcile-everything mode"), "{plan:?}");
         assert_eq!(env.renders().await, 6, "every Kustomization renders at every revision");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_substitution_source_affects_its_kustomization_at_the_next_revision() {
+    let env = Env::start_with(false, "", vars_kustomization).await;
+    let ns = env.c.ns.clone();
+    let first = support::git(&env.repo.work, &["rev-parse", "HEAD"]).trim().to_string();
+    env.applied(&["app-a", "app-b", "plain", "vars"], &first).await;
+    // Optional and absent: no variables at all, so (as in Flux) nothing is substituted.
+    assert_eq!(env.configmap("vars-out").await.as_deref(), Some("${v}"));
+
+    // The ConfigMap appears in the cluster; the next revision, which changes no file it reads, runs it.
+    env.c.configmap("vars", "v", "from-the-cluster").await;
+    env.repo.write("README.md", "# fleet, with vars\n");
+    env.repo.commit("docs");
+    let second = env.repo.push();
+    env.wait_configmap("vars-out", "from-the-cluster").await;
+    let plan = env.plan_of(&second).await;
+    assert_eq!(affected_names(&plan), [format!("{ns}/vars")]);
+    assert_eq!(plan.affected_kustomizations[0].reason, "spec or inputs changed");
+
+    // Unchanged since: skipped again.
+    env.repo.write("README.md", "# fleet, with vars, again\n");
+    env.repo.commit("docs again");
+    let third = env.repo.push();
+    let plan = env.plan_of(&third).await;
+    assert_eq!(plan.affected, 0, "{plan:?}");
 }

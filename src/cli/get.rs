@@ -47,7 +47,9 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (path, header): (&str, &[&str]) = match args.what.as_str() {
-        "kustomizations" | "kustomization" | "ks" => ("kustomizations", &["NAME", "REVISION", "SEEN", "READY", "MESSAGE"]),
+        "kustomizations" | "kustomization" | "ks" => {
+            ("kustomizations", &["NAME", "REVISION", "SEEN", "READY", "MESSAGE"])
+        }
         "sources" | "source" | "gitrepositories" | "gitrepository" => {
             ("gitrepositories", &["NAME", "REVISION", "READY", "MESSAGE"])
         }

@@ -48,6 +48,10 @@ pub struct Settings {
     pub reconcile_everything: bool,
 }
 
+/// How long the read-set writer waits after a change, so that the records of a
+/// burst of reconciles are written once.
+const SAVE_DELAY: Duration = Duration::from_millis(500);
+
 /// A GitRepository and what the daemon knows of it.
 struct SourceSlot {
     repo: GitRepository,
@@ -109,6 +113,33 @@ struct KsSlot {
     inventory: tokio::sync::Mutex<Option<Inventory>>,
     /// Why the last plan woke it (taken by the reconcile it starts).
     trigger: Mutex<Option<String>>,
+    /// The digest of its inputs that are fixed while the daemon runs (see [`static_digest`]).
+    spec_digest: String,
+}
+
+/// The digest of what a Kustomization's render depends on besides the tree
+/// and fixed for the daemon's lifetime: its spec, its source's ignore rules,
+/// the settings that change output, the driftless version.
+fn static_digest(ks: &Kustomization, ignore: Option<&str>, settings: &Settings) -> String {
+    let spec = serde_json::to_value(&ks.spec).unwrap_or_else(|e| serde_json::Value::String(e.to_string()));
+    let settings = serde_json::json!({
+        "ignore": ignore,
+        "strictSubstitution": settings.strict_substitution,
+        "driftless": env!("CARGO_PKG_VERSION"),
+    });
+    crate::plan::spec_digest([("spec", &spec), ("settings", &settings)])
+}
+
+/// The input digest: the static one, with the postBuild variables' values when there are any.
+fn with_values(static_digest: &str, values: Option<BTreeMap<String, String>>) -> String {
+    match values {
+        None => static_digest.to_string(),
+        Some(values) => {
+            let values = serde_json::to_value(values).unwrap_or_default();
+            let base = serde_json::Value::String(static_digest.to_string());
+            crate::plan::spec_digest([("static", &base), ("substitutions", &values)])
+        }
+    }
 }
 
 /// What a render depends on besides the tree: the build options and their digest.
@@ -230,6 +261,11 @@ impl Engine {
                     status: Mutex::new(status),
                     inventory: tokio::sync::Mutex::new(None),
                     trigger: Mutex::new(None),
+                    spec_digest: static_digest(
+                        ks,
+                        config.git_repository(&ks.source).and_then(|r| r.ignore.as_deref()),
+                        &settings,
+                    ),
                 }),
             );
         }
@@ -255,13 +291,16 @@ impl Engine {
             tasks.push(tokio::spawn(async move {
                 loop {
                     tokio::select! {
-                        _ = slot.save.notified() => engine.save_read_sets(&slot).await,
-                        _ = stop.changed() => {
-                            engine.save_read_sets(&slot).await;
-                            return;
-                        }
+                        _ = slot.save.notified() => {}
+                        _ = stop.changed() => break,
+                    }
+                    // Changes that follow within the delay share one write.
+                    tokio::select! {
+                        _ = tokio::time::sleep(SAVE_DELAY) => engine.save_read_sets(&slot).await,
+                        _ = stop.changed() => break,
                     }
                 }
+                engine.save_read_sets(&slot).await;
             }));
         }
         for key in self.sources.keys() {
@@ -497,9 +536,7 @@ impl Engine {
                 Mode::Everything => String::new(),
                 // Inputs that cannot be read now make the digest differ: the
                 // Kustomization runs, and its reconcile reports the error.
-                Mode::Planned => {
-                    self.inputs(&ks.ks).await.map(|i| i.digest).unwrap_or_else(|e| format!("unreadable: {e}"))
-                }
+                Mode::Planned => self.digest(ks).await.unwrap_or_else(|e| format!("unreadable: {e}")),
             };
             targets.push((ks.ks.key.to_string(), digest));
         }
@@ -682,18 +719,19 @@ impl Engine {
     /// What the Kustomization's spec adds to the build (Flux's generator
     /// options, commonMetadata, postBuild variables read from the cluster),
     /// and the digest the planner compares.
-    async fn inputs(&self, ks: &Kustomization) -> Result<Inputs, String> {
-        let (options, values) = self.render_options(ks).await?;
-        let spec = serde_json::to_value(&ks.spec).map_err(|e| format!("spec: {e}"))?;
-        let values = serde_json::to_value(values.unwrap_or_default()).map_err(|e| format!("postBuild: {e}"))?;
-        let ignore = self.sources.get(&ks.source).and_then(|s| s.repo.ignore.clone());
-        let settings = serde_json::json!({
-            "ignore": ignore,
-            "strictSubstitution": self.settings.strict_substitution,
-            "driftless": env!("CARGO_PKG_VERSION"),
-        });
-        let digest = crate::plan::spec_digest([("spec", &spec), ("substitutions", &values), ("settings", &settings)]);
-        Ok(Inputs { options, digest })
+    async fn inputs(&self, slot: &KsSlot) -> Result<Inputs, String> {
+        let (options, values) = self.render_options(&slot.ks).await?;
+        Ok(Inputs { options, digest: with_values(&slot.spec_digest, values) })
+    }
+
+    /// The digest of the Kustomization's current inputs, as [`Inputs::digest`];
+    /// reads only what can change while the daemon runs (`substituteFrom` objects).
+    async fn digest(&self, slot: &KsSlot) -> Result<String, String> {
+        if slot.ks.spec.post_build.is_none() {
+            return Ok(slot.spec_digest.clone());
+        }
+        let (_, values) = self.render_options(&slot.ks).await?;
+        Ok(with_values(&slot.spec_digest, values))
     }
 
     /// The build options, and the postBuild variables with their values (when there is a postBuild).
@@ -832,7 +870,7 @@ impl Engine {
     ) -> Result<ReadSetRecord, (&'static str, String)> {
         let ks = &slot.ks;
         let rev_text = rev.to_string();
-        let inputs = self.inputs(ks).await.map_err(|message| ("BuildFailed", message))?;
+        let inputs = self.inputs(slot).await.map_err(|message| ("BuildFailed", message))?;
         let (path, commit, src, options) = (ks.path.clone(), rev.commit.clone(), source.clone(), inputs.options);
         self.metrics.renders.inc();
         let rendered = tokio::task::spawn_blocking(move || {
