@@ -22,16 +22,19 @@ Kustomization is Ready at the first revision (the initial sync), then N times: e
 Kustomization affected: c03/app-042 in the large fleet), commits, pushes, and measures
   push-to-applied          from `git push` returning to the new annotation being visible in the cluster's API
                            (keep-alive connection polled every 2 ms)
-  all reconciles done      from `git push` returning until the status API shows the push finished: planned, the
-                           edited Kustomization's lastAppliedRevision is the new commit; reconcile-everything,
-                           every Kustomization's is
+  all reconciles done      from `git push` returning until the status API (polled every 20 ms) shows the push
+                           finished: planned, the edited Kustomization's lastAppliedRevision is the new commit;
+                           reconcile-everything, every Kustomization's is; or until the counters last moved, if
+                           later (reconciles a plan should not have made still count)
   renders / applies        the change of driftless_renders_total and driftless_applies_total (GET /metrics),
-                           read once the counters have stopped moving
-and prints a markdown table of medians.
+                           read once the counters have not moved for 0.3 s
+and prints a markdown table of medians (fastest and slowest push in parentheses), the ratio of the planned
+push-to-applied times and how long each initial sync took.
 
-With a daemon that has no /metrics yet, renders are counted from the status API (Kustomizations whose
+With a daemon that has no /metrics, renders are counted from the status API (Kustomizations whose
 lastAttemptedRevision became the new commit) and applies likewise (lastAppliedRevision); with no
---reconcile-everything flag yet, the planned rows run the daemon as it is. Both are said under the table.
+--reconcile-everything flag, the planned rows run the daemon as it is and wait for every Kustomization. Both are
+said under the table.
 """
 import argparse
 import http.client
@@ -158,11 +161,15 @@ patches:
 
 
 def git(cwd, *args, capture=False):
+    """Runs git; returns its stdout when `capture` is true, its stderr when it is "stderr"."""
     out = subprocess.run(
         ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "init.defaultBranch=main",
          *args],
-        cwd=cwd, check=True, stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True)
+        cwd=cwd, stdout=subprocess.PIPE if capture is True else subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if out.returncode != 0:
+        sys.exit(f"git {' '.join(args)} failed in {cwd}: {out.stderr.strip()}")
+    if capture == "stderr":
+        return out.stderr
     return out.stdout.strip() if capture else None
 
 
@@ -411,8 +418,9 @@ def attempted_at(status, commit):
 # ---------------------------------------------------------------------------------------------- one case
 
 
-def run_case(binary, fleet, workdir, everything, pushes, revision, log_level):
-    """Runs one (fleet, mode) case; returns a dict of samples."""
+def run_case(binary, fleet, workdir, everything, wait_all, pushes, revision, log_level):
+    """Runs one (fleet, mode) case; returns a dict of samples. `everything` passes --reconcile-everything;
+    `wait_all` makes a push done only once every Kustomization applied it (else only the edited one)."""
     os.makedirs(workdir)
     d = Daemon(binary, fleet, workdir, everything, log_level)
     try:
@@ -428,8 +436,10 @@ def run_case(binary, fleet, workdir, everything, pushes, revision, log_level):
             want = str(revision)
             before = d.counters()
             commit = fleet.edit_and_commit(revision)
-            git(fleet.work, "push", "--quiet", "origin", "HEAD:main")
+            push = git(fleet.work, "push", "--quiet", "origin", "HEAD:main", capture="stderr")
             pushed = time.perf_counter()
+            if "driftless:" in push:
+                d.fail(f"the post-receive hook did not notify the daemon: {push.strip()}")
             deadline = pushed + 60
             while d.annotation(ns, name) != want:
                 if time.perf_counter() > deadline:
@@ -440,7 +450,7 @@ def run_case(binary, fleet, workdir, everything, pushes, revision, log_level):
             deadline = pushed + 900
             while True:
                 items = d.statuses()
-                if everything:
+                if wait_all:
                     finished = all(applied_at(s, commit) for s in items) and len(items) == len(fleet.names)
                 else:
                     finished = any(s["name"] == fleet.target and applied_at(s, commit) for s in items)
@@ -449,8 +459,10 @@ def run_case(binary, fleet, workdir, everything, pushes, revision, log_level):
                 if time.perf_counter() > deadline:
                     d.fail(f"reconciles of {commit[:12]} not finished within 900 s")
                 time.sleep(POLL_STATUS)
-            done.append(time.perf_counter() - pushed)
-            after = settled(d, before)
+            finished = time.perf_counter()
+            after, last_change = settled(d, before)
+            # Reconciles the status condition does not wait for (a planning mistake) still count.
+            done.append(max(finished, last_change or finished) - pushed)
             if before is not None and after is not None:
                 renders.append(after[0] - before[0])
                 applies.append(after[1] - before[1])
@@ -465,21 +477,23 @@ def run_case(binary, fleet, workdir, everything, pushes, revision, log_level):
         d.stop()
 
 
-def settled(d, before, quiet=0.3, limit=30.0):
-    """The counters once they stop moving (unchanged for `quiet` seconds), or None without metrics."""
+def settled(d, before, quiet=0.3, limit=60.0):
+    """The counters once they stop moving (unchanged for `quiet` seconds) and when they last moved (None if they
+    did not move while watched); (None, None) without metrics."""
     if before is None:
         # Without metrics, still give late reconciles a moment to show in the status API.
         time.sleep(quiet)
-        return None
-    last, since, end = d.counters(), time.perf_counter(), time.perf_counter() + limit
+        return None, None
+    last, since, changed, end = d.counters(), time.perf_counter(), None, time.perf_counter() + limit
     while time.perf_counter() < end:
-        time.sleep(0.05)
+        time.sleep(0.02)
         now = d.counters()
         if now != last:
             last, since = now, time.perf_counter()
+            changed = since
         elif time.perf_counter() - since >= quiet:
             break
-    return last
+    return last, changed
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -502,6 +516,11 @@ def machine_line(pushes_small, pushes_large):
 
 def ms(seconds):
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def spread(samples):
+    """The median of durations, with the fastest and slowest in parentheses."""
+    return f"{ms(statistics.median(samples))} ({ms(min(samples))}–{ms(max(samples))})"
 
 
 def count(values):
@@ -542,8 +561,8 @@ def main():
         results, revision = [], 0
         for i, (repo, mode, fleet, everything, pushes) in enumerate(cases):
             print(f"running: {repo}, {mode}, {pushes} pushes", file=sys.stderr, flush=True)
-            r = run_case(binary, fleet, os.path.join(work, f"case-{i}"), everything and planning, pushes,
-                         revision, a.log)
+            r = run_case(binary, fleet, os.path.join(work, f"case-{i}"), everything and planning,
+                         everything or not planning, pushes, revision, a.log)
             revision = r["revision"]
             results.append((repo, mode, r))
         print(machine_line(a.pushes_small, a.pushes_large))
@@ -552,16 +571,17 @@ def main():
               "| applies per push |")
         print("|---|---|---|---|---|---|")
         for repo, mode, r in results:
-            print(f"| {repo} | {mode} | {ms(statistics.median(r['applied']))} | {ms(statistics.median(r['done']))} "
-                  f"| {count(r['renders'])} | {count(r['applies'])} |")
+            print(f"| {repo} | {mode} | {spread(r['applied'])} | {spread(r['done'])} | {count(r['renders'])} "
+                  f"| {count(r['applies'])} |")
         print()
+        print("(medians; the fastest and slowest push in parentheses)")
         ratio = statistics.median(results[1][2]["applied"]) / statistics.median(results[0][2]["applied"])
         print(f"Push-to-applied, {results[1][0]} planned / {results[0][0]} planned: {ratio:.2f}× (target ≤ 1.5×)")
         print("Initial sync (daemon start to every Kustomization Ready): "
               + "; ".join(f"{repo} {mode}: {ms(r['sync'])}" for repo, mode, r in results))
         if not planning:
             print("Note: this build has no --reconcile-everything flag (no planning yet): every mode reconciled "
-                  "everything.")
+                  "everything, so a push counts as done once every Kustomization applied it.")
         if not all(r["metrics"] for _, _, r in results):
             print("Note: no /metrics in this build: renders counted as Kustomizations whose lastAttemptedRevision "
                   "became the new commit, applies as those whose lastAppliedRevision did (status API).")
