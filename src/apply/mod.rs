@@ -18,6 +18,13 @@ pub const NAME_LABEL: &str = "kustomize.toolkit.fluxcd.io/name";
 pub const NAMESPACE_LABEL: &str = "kustomize.toolkit.fluxcd.io/namespace";
 /// `disabled` keeps an object when it leaves Git.
 pub const PRUNE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/prune";
+/// How an object is applied, as in Flux: `Override` (the default), `Merge`,
+/// `IfNotPresent` (created when missing, never changed after), `Ignore` (never applied).
+pub const SSA_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/ssa";
+/// `enabled`: an object whose change hits an immutable field is deleted and created again.
+pub const FORCE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/force";
+/// `disabled`: the object is neither applied nor pruned.
+pub const RECONCILE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/reconcile";
 
 /// The Kustomization that owns what it applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +45,8 @@ pub struct Options {
     pub field_manager: String,
     pub target_namespace: Option<String>,
     pub prune: bool,
+    /// Recreate objects whose change hits an immutable field (Flux's `spec.force`).
+    pub force: bool,
 }
 
 /// What an apply did, object by object (`Kind/namespace/name`).
@@ -47,6 +56,10 @@ pub struct Report {
     pub configured: Vec<String>,
     pub unchanged: Vec<String>,
     pub deleted: Vec<String>,
+    /// Left alone because of their annotations (`ssa: Ignore`, `ssa: IfNotPresent` once present, `reconcile: disabled`).
+    pub skipped: Vec<String>,
+    /// Deleted and created again because a change hit an immutable field (also in `configured`).
+    pub recreated: Vec<String>,
 }
 
 /// Why an apply failed.
@@ -210,19 +223,98 @@ fn api_for(cluster: &Cluster, r: &Resolved, ns: &str) -> Api<DynamicObject> {
     }
 }
 
-/// Server-side apply of one object; records whether it was created, changed or unchanged.
+/// An annotation of an object (desired or live).
+fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
+}
+
+/// Whether the object is not to be touched: `reconcile: disabled` or `ssa: Ignore`, in Git or in the cluster.
+fn excluded(obj: &Value) -> bool {
+    annotation(obj, RECONCILE_ANNOTATION) == Some("disabled") || annotation(obj, SSA_ANNOTATION) == Some("Ignore")
+}
+
+/// Whether an API error says the change needs the object recreated (an immutable field).
+fn is_immutable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 422 && s.message.contains("immutable"))
+}
+
+/// The object as compared for drift: without the fields every write changes.
+fn comparable(obj: &DynamicObject) -> Value {
+    let mut v = serde_json::to_value(obj).unwrap_or_default();
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+        meta.remove("resourceVersion");
+    }
+    v
+}
+
+/// Server-side apply of one object. A server-side dry run first tells
+/// whether it drifted: an unchanged object is not written. Records whether
+/// it was created, changed, unchanged or skipped.
 async fn apply_one(cluster: &Cluster, p: Prepared, opts: &Options, report: &mut Report) -> Result<(), ApplyError> {
     let api = api_for(cluster, &p.resolved, &p.id.namespace);
     let fail = |e: kube::Error| ApplyError::Object { object: p.label.clone(), message: describe(&e) };
     let before = api.get_opt(&p.id.name).await.map_err(fail)?;
+    let live = before.as_ref().map(|b| serde_json::to_value(b).unwrap_or_default());
+    let if_not_present = annotation(&p.value, SSA_ANNOTATION) == Some("IfNotPresent");
+    if excluded(&p.value) || live.as_ref().is_some_and(|l| excluded(l) || if_not_present) {
+        report.skipped.push(p.label);
+        return Ok(());
+    }
     let obj: DynamicObject = serde_json::from_value(p.value.clone())
         .map_err(|e| ApplyError::Object { object: p.label.clone(), message: e.to_string() })?;
     let params = PatchParams::apply(&opts.field_manager).force();
-    let after = api.patch(&p.id.name, &params, &Patch::Apply(&obj)).await.map_err(fail)?;
+    if let Some(b) = &before {
+        let mut dry_run = params.clone();
+        dry_run.dry_run = true;
+        match api.patch(&p.id.name, &dry_run, &Patch::Apply(&obj)).await {
+            Ok(planned) if comparable(&planned) == comparable(b) => {
+                report.unchanged.push(p.label);
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(e) if is_immutable(&e) => {
+                let forced = opts.force
+                    || [&p.value, live.as_ref().unwrap_or(&Value::Null)]
+                        .iter()
+                        .any(|o| annotation(o, FORCE_ANNOTATION) == Some("enabled"));
+                if !forced {
+                    return Err(ApplyError::Object {
+                        object: p.label.clone(),
+                        message: format!(
+                            "{}; recreating it needs spec.force: true or the annotation {FORCE_ANNOTATION}: enabled",
+                            describe(&e)
+                        ),
+                    });
+                }
+                recreate(&api, &p.id.name).await.map_err(fail)?;
+                tracing::warn!(object = %p.label, "immutable field changed: deleted to be created again");
+                api.patch(&p.id.name, &params, &Patch::Apply(&obj)).await.map_err(fail)?;
+                report.recreated.push(p.label.clone());
+                report.configured.push(p.label);
+                return Ok(());
+            }
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    api.patch(&p.id.name, &params, &Patch::Apply(&obj)).await.map_err(fail)?;
     match before {
         None => report.created.push(p.label),
-        Some(b) if b.metadata.resource_version == after.metadata.resource_version => report.unchanged.push(p.label),
         Some(_) => report.configured.push(p.label),
+    }
+    Ok(())
+}
+
+/// Deletes an object (in the background, as Flux does) and waits until it is gone.
+async fn recreate(api: &Api<DynamicObject>, name: &str) -> Result<(), kube::Error> {
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while api.get_opt(name).await?.is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
 }
@@ -254,8 +346,9 @@ async fn prune(
         let Some(live) = live else { continue };
         let labels = live.metadata.labels.clone().unwrap_or_default();
         let ours = labels.get(NAME_LABEL) == Some(&owner.name) && labels.get(NAMESPACE_LABEL) == Some(&owner.namespace);
-        let kept =
-            live.metadata.annotations.as_ref().and_then(|a| a.get(PRUNE_ANNOTATION)).is_some_and(|v| v == "disabled");
+        let annotations = live.metadata.annotations.clone().unwrap_or_default();
+        let disabled = |key: &str| annotations.get(key).is_some_and(|v| v == "disabled");
+        let kept = disabled(PRUNE_ANNOTATION) || disabled(RECONCILE_ANNOTATION);
         if !ours || kept || live.metadata.deletion_timestamp.is_some() {
             continue;
         }

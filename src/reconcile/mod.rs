@@ -902,6 +902,7 @@ impl Engine {
             field_manager: self.settings.field_manager.clone(),
             target_namespace: ks.target_namespace.clone(),
             prune: ks.prune,
+            force: ks.force,
         };
         self.metrics.applies.inc();
         let (inv, report) = apply::apply(&self.cluster, objects, &owner, &opts, &previous).await.map_err(|e| {
@@ -915,10 +916,12 @@ impl Engine {
             configured: report.configured.len(),
             unchanged: report.unchanged.len(),
             deleted: report.deleted.len(),
+            skipped: report.skipped.len(),
+            recreated: report.recreated.len(),
         };
         if changes.created + changes.configured + changes.deleted > 0 {
             tracing::info!(kustomization = %ks.key, revision = %rev_text, created = ?report.created,
-                configured = ?report.configured, deleted = ?report.deleted, "applied");
+                configured = ?report.configured, deleted = ?report.deleted, recreated = ?report.recreated, "applied");
         }
         let count = inv.entries.len();
         *inventory = Some(inv);

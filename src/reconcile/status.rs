@@ -76,6 +76,10 @@ pub struct Changes {
     pub configured: usize,
     pub unchanged: usize,
     pub deleted: usize,
+    /// Left alone because of their annotations (`ssa: Ignore`/`IfNotPresent`, `reconcile: disabled`).
+    pub skipped: usize,
+    /// Deleted and created again for an immutable field (also counted in `configured`).
+    pub recreated: usize,
 }
 
 /// The status of a Kustomization.
