@@ -351,3 +351,55 @@ async fn a_changed_substitution_source_affects_its_kustomization_at_the_next_rev
     let plan = env.plan_of(&third).await;
     assert_eq!(plan.affected, 0, "{plan:?}");
 }
+
+/// Three Kustomizations in a chain: `second` depends on `first`, `third` on `second`.
+fn chain(ns: &str) -> String {
+    ["first", "second", "third"]
+        .iter()
+        .zip(["", "first", "second"])
+        .map(|(name, dep)| {
+            let depends = if dep.is_empty() { String::new() } else { format!("  dependsOn:\n  - name: {dep}\n") };
+            format!(
+                "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: {ns}\n\
+                 spec:\n  interval: 1h\n  path: ./chain/{name}\n  prune: true\n  targetNamespace: {ns}\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n{depends}"
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependency_chain_starts_each_link_when_the_previous_one_is_ready() {
+    let env = Env::start_with(false, "", chain).await;
+    let ns = env.c.ns.clone();
+    // `first` is broken at the start: nothing of the chain applies, and each link says what it waits for.
+    env.repo.write("chain/first/kustomization.yaml", "resources:\n- missing.yaml\n");
+    env.repo.write("chain/second/cm.yaml", &cm("second", "1"));
+    env.repo.write("chain/third/cm.yaml", &cm("third", "1"));
+    env.repo.commit("a chain");
+    let broken = env.repo.push();
+    eventually(WAIT, "the chain to wait", || async {
+        let (second, third) = (env.ks("second"), env.ks("third"));
+        (second.reason == "DependencyNotReady" && third.reason == "DependencyNotReady").then_some((second, third))
+    })
+    .await;
+    assert_eq!(env.ks("first").reason, "BuildFailed");
+    assert_eq!(env.ks("second").message, format!("dependency '{ns}/first' is not ready"));
+    assert_eq!(env.ks("third").message, format!("dependency '{ns}/second' is not ready"));
+    assert_eq!(env.configmap("second").await, None);
+    let plan = env.plan_of(&broken).await;
+    assert!(plan.affected >= 3, "{plan:?}");
+
+    // Fixing `first` is enough: each link, once ready, starts the next (their interval is an hour).
+    env.repo.write("chain/first/kustomization.yaml", "resources:\n- cm.yaml\n");
+    env.repo.write("chain/first/cm.yaml", &cm("first", "1"));
+    env.repo.commit("fix first");
+    let fixed = env.repo.push();
+    env.applied(&["first", "second", "third"], &fixed).await;
+    // Applied in order: the API server's resourceVersions grow with every write.
+    let mut versions = Vec::new();
+    for name in ["first", "second", "third"] {
+        let rv = env.c.kubectl_ok(&["-n", &ns, "get", "cm", name, "-o", "jsonpath={.metadata.resourceVersion}"]).await;
+        versions.push(rv.trim().parse::<u64>().expect("a numeric resourceVersion"));
+    }
+    assert!(versions[0] < versions[1] && versions[1] < versions[2], "{versions:?}");
+}

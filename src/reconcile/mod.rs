@@ -115,6 +115,10 @@ struct KsSlot {
     trigger: Mutex<Option<String>>,
     /// The digest of its inputs that are fixed while the daemon runs (see [`static_digest`]).
     spec_digest: String,
+    /// The Kustomizations whose `dependsOn` names it.
+    dependents: Vec<ObjectKey>,
+    /// Set while it waits for a dependency: the dependency wakes it once ready.
+    waiting: std::sync::atomic::AtomicBool,
 }
 
 /// The digest of what a Kustomization's render depends on besides the tree
@@ -266,6 +270,13 @@ impl Engine {
                         config.git_repository(&ks.source).and_then(|r| r.ignore.as_deref()),
                         &settings,
                     ),
+                    dependents: config
+                        .kustomizations
+                        .iter()
+                        .filter(|k| k.depends_on.contains(&ks.key))
+                        .map(|k| k.key.clone())
+                        .collect(),
+                    waiting: std::sync::atomic::AtomicBool::new(false),
                 }),
             );
         }
@@ -829,9 +840,22 @@ impl Engine {
         let Some(source) = self.sources.get(&ks.source) else { return };
         let Ok(mirror) = source.mirror.clone() else { return };
         let Some(rev) = source.revision.lock().ok().and_then(|r| r.clone()) else { return };
+        let rev_text = rev.to_string();
+        // Marked waiting before looking, so a dependency finishing meanwhile sees the mark and wakes it.
+        slot.waiting.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(why) = self.dependency_not_ready(ks, &rev) {
+            // The dependency wakes it when it becomes ready (no polling).
+            tracing::info!(kustomization = %ks.key, revision = %rev_text, reason = %why, "waiting for a dependency");
+            Self::set_status(slot, |st| {
+                st.ready = Ready::False;
+                st.reason = "DependencyNotReady".into();
+                st.message = why;
+            });
+            return;
+        }
+        slot.waiting.store(false, std::sync::atomic::Ordering::SeqCst);
         let _permit = self.permits.acquire().await;
         let started = Instant::now();
-        let rev_text = rev.to_string();
         let trigger = slot.trigger.lock().ok().and_then(|mut t| t.take());
         tracing::debug!(kustomization = %ks.key, revision = %rev_text, trigger = trigger.as_deref().unwrap_or("interval"), "reconciling");
         Self::set_status(slot, |st| {
@@ -849,6 +873,13 @@ impl Engine {
                 self.metrics.reconciled(&key, None);
                 self.finish(slot, started, Ok(format!("Applied revision: {rev_text}")));
                 self.keep_applied(source);
+                for k in &slot.dependents {
+                    if let Some(d) = self.kustomizations.get(k)
+                        && d.waiting.load(std::sync::atomic::Ordering::SeqCst)
+                    {
+                        d.wake.notify_one();
+                    }
+                }
             }
             Err((reason, message)) => {
                 if let Ok(mut state) = source.plan.lock() {
@@ -858,6 +889,26 @@ impl Engine {
                 self.finish(slot, started, Err((reason, message)));
             }
         }
+    }
+
+    /// Why `ks` cannot run at `rev` yet: a dependency that is not Ready, or
+    /// (on the same source) not yet up to date with `rev`, as in Flux.
+    fn dependency_not_ready(&self, ks: &Kustomization, rev: &Revision) -> Option<String> {
+        let rev_text = rev.to_string();
+        for dep in &ks.depends_on {
+            let Some(slot) = self.kustomizations.get(dep) else { continue };
+            let st = slot.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if slot.ks.suspend {
+                return Some(format!("dependency '{dep}' is suspended"));
+            }
+            if st.ready != Ready::True {
+                return Some(format!("dependency '{dep}' is not ready"));
+            }
+            if slot.ks.source == ks.source && st.last_seen_revision.as_deref() != Some(rev_text.as_str()) {
+                return Some(format!("dependency '{dep}' is not ready at revision {rev_text}"));
+            }
+        }
+        None
     }
 
     /// Renders at `rev` and applies; returns the read-set record of the render.
