@@ -3,6 +3,7 @@
 //! and pruning of what left Git. `apply` knows nothing about git.
 
 pub mod cluster;
+pub mod diff;
 pub mod inventory;
 
 use self::cluster::{Cluster, Resolved};
@@ -327,9 +328,29 @@ async fn prune(
     current: &Inventory,
     report: &mut Report,
 ) -> Result<(), ApplyError> {
+    for (what, (api, name)) in prune_candidates(cluster, owner, previous, current).await? {
+        match api.delete(&name, &DeleteParams::background()).await {
+            Ok(_) => report.deleted.push(what),
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(ApplyError::Object { object: what, message: describe(&e) }),
+        }
+    }
+    Ok(())
+}
+
+/// What pruning would delete, in order (`Kind/namespace/name` and where it
+/// is): objects `previous` had and `current` lacks that still exist, still
+/// carry this owner's labels, and are not annotated to be kept.
+async fn prune_candidates(
+    cluster: &Cluster,
+    owner: &Owner,
+    previous: &Inventory,
+    current: &Inventory,
+) -> Result<Vec<(String, (Api<DynamicObject>, String))>, ApplyError> {
     let mut gone: Vec<&Entry> = previous.entries.iter().filter(|e| !current.contains(&e.id)).collect();
     // Reverse stage order: workloads before their namespaces and CRDs.
     gone.sort_by_key(|e| e.object().map(|o| std::cmp::Reverse(stage(&o.kind, &o.group))));
+    let mut out = Vec::new();
     for entry in gone {
         let (Some(id), Some(av)) = (entry.object(), entry.api_version()) else { continue };
         let resolved = match cluster.resolve(&av, &id.kind).await {
@@ -352,11 +373,7 @@ async fn prune(
         if !ours || kept || live.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        match api.delete(&id.name, &DeleteParams::background()).await {
-            Ok(_) => report.deleted.push(what),
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => return Err(ApplyError::Object { object: what, message: describe(&e) }),
-        }
+        out.push((what, (api, id.name)));
     }
-    Ok(())
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand.
 
 mod build;
+mod diff;
 mod emulator;
 mod get;
 mod quickstart;
@@ -32,6 +33,9 @@ pub enum Command {
     Serve(serve::Args),
     /// Render a local directory and print the YAML.
     Build(build::Args),
+    /// Show what applying a local directory as a Kustomization would change in the cluster
+    /// (exit code 0: nothing, 1: differences, 2: error).
+    Diff(diff::Args),
     /// Show the running daemon's Kustomizations, sources or receivers.
     Get(get::Args),
     /// Run the embedded Kubernetes API emulator on its own.
@@ -58,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Quickstart(args) => quickstart::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Build(args) => build::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Get(args) => get::run(args),
         Command::Emulator(args) => emulator::run(args),
     };

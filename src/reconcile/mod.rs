@@ -731,7 +731,8 @@ impl Engine {
     /// options, commonMetadata, postBuild variables read from the cluster),
     /// and the digest the planner compares.
     async fn inputs(&self, slot: &KsSlot) -> Result<Inputs, String> {
-        let (options, values) = self.render_options(&slot.ks).await?;
+        let (options, values) =
+            Self::render_options(&self.cluster, &slot.ks, self.settings.strict_substitution).await?;
         Ok(Inputs { options, digest: with_values(&slot.spec_digest, values) })
     }
 
@@ -741,14 +742,16 @@ impl Engine {
         if slot.ks.spec.post_build.is_none() {
             return Ok(slot.spec_digest.clone());
         }
-        let (_, values) = self.render_options(&slot.ks).await?;
+        let (_, values) = Self::render_options(&self.cluster, &slot.ks, self.settings.strict_substitution).await?;
         Ok(with_values(&slot.spec_digest, values))
     }
 
     /// The build options, and the postBuild variables with their values (when there is a postBuild).
-    async fn render_options(
-        &self,
+    /// (Also what `driftless diff` renders with.)
+    pub async fn render_options(
+        cluster: &Cluster,
         ks: &Kustomization,
+        strict: bool,
     ) -> Result<(crate::render::Options, Option<BTreeMap<String, String>>), String> {
         let spec = &ks.spec;
         let strings = |v: Option<&serde_json::Value>| -> serde_json::Map<String, serde_json::Value> {
@@ -774,7 +777,7 @@ impl Engine {
             let kind = source.get("kind").and_then(|v| v.as_str()).unwrap_or("");
             let name = source.get("name").and_then(|v| v.as_str()).unwrap_or("");
             let optional = source.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
-            match self.substitution_source(&ks.key.namespace, kind, name).await {
+            match Self::substitution_source(cluster, &ks.key.namespace, kind, name).await {
                 Ok(Some(data)) => values.extend(data),
                 Ok(None) if optional => {}
                 Ok(None) => {
@@ -792,13 +795,13 @@ impl Engine {
             values.insert(k, v.as_str().unwrap_or_default().to_string());
         }
         let vars = crate::render::substitute::Vars::new(values.clone()).map_err(|e| format!("postBuild: {e}"))?;
-        options.substitute = Some((vars, self.settings.strict_substitution));
+        options.substitute = Some((vars, strict));
         Ok((options, Some(values)))
     }
 
     /// The data of a ConfigMap or Secret named by `substituteFrom` (Secret values decoded); `None` when absent.
     async fn substitution_source(
-        &self,
+        cluster: &Cluster,
         namespace: &str,
         kind: &str,
         name: &str,
@@ -812,7 +815,7 @@ impl Engine {
             kind: kind.into(),
             plural: plural.into(),
         };
-        let api: Api<DynamicObject> = Api::namespaced_with(self.cluster.client.clone(), namespace, &resource);
+        let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), namespace, &resource);
         let Some(obj) = api.get_opt(name).await.map_err(|e| e.to_string())? else { return Ok(None) };
         let mut out = std::collections::BTreeMap::new();
         if let Some(data) = obj.data.get("data").and_then(|d| d.as_object()) {
