@@ -5,7 +5,7 @@
 
 use super::cluster::Cluster;
 use super::inventory::{Entry, Inventory};
-use super::{ApplyError, Options, Owner, SSA_ANNOTATION, annotation, api_for, comparable, describe, excluded, prepare};
+use super::{ApplyError, Options, Owner, api_for, comparable, describe, prepare, skipped};
 use kube::api::{DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 use std::fmt;
@@ -71,9 +71,7 @@ pub async fn diff(
         let api = api_for(cluster, &p.resolved, &p.id.namespace);
         let fail = |e: kube::Error| ApplyError::Object { object: p.label.clone(), message: describe(&e) };
         let live = api.get_opt(&p.id.name).await.map_err(fail)?;
-        let live_value = live.as_ref().map(|l| serde_json::to_value(l).unwrap_or_default());
-        let if_not_present = annotation(&p.value, SSA_ANNOTATION) == Some("IfNotPresent");
-        if excluded(&p.value) || live_value.as_ref().is_some_and(|l| excluded(l) || if_not_present) {
+        if skipped(&p.value, live.as_ref()) {
             out.push(ObjectDiff { object: p.label, action: Action::Skipped, fields: Vec::new() });
             continue;
         }

@@ -224,14 +224,25 @@ fn api_for(cluster: &Cluster, r: &Resolved, ns: &str) -> Api<DynamicObject> {
     }
 }
 
-/// An annotation of an object (desired or live).
+/// An annotation of the object in Git.
 fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     obj.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(Value::as_str)
 }
 
-/// Whether the object is not to be touched: `reconcile: disabled` or `ssa: Ignore`, in Git or in the cluster.
-fn excluded(obj: &Value) -> bool {
-    annotation(obj, RECONCILE_ANNOTATION) == Some("disabled") || annotation(obj, SSA_ANNOTATION) == Some("Ignore")
+/// An annotation of the object in the cluster.
+fn live_annotation<'a>(obj: &'a DynamicObject, key: &str) -> Option<&'a str> {
+    obj.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+/// Whether an object is left alone: `reconcile: disabled` or `ssa: Ignore`
+/// in Git or in the cluster, or `ssa: IfNotPresent` in Git once it exists.
+fn skipped(desired: &Value, live: Option<&DynamicObject>) -> bool {
+    let excluded = |reconcile: Option<&str>, ssa: Option<&str>| reconcile == Some("disabled") || ssa == Some("Ignore");
+    excluded(annotation(desired, RECONCILE_ANNOTATION), annotation(desired, SSA_ANNOTATION))
+        || live.is_some_and(|l| {
+            excluded(live_annotation(l, RECONCILE_ANNOTATION), live_annotation(l, SSA_ANNOTATION))
+                || annotation(desired, SSA_ANNOTATION) == Some("IfNotPresent")
+        })
 }
 
 /// Whether an API error says the change needs the object recreated (an immutable field).
@@ -256,9 +267,7 @@ async fn apply_one(cluster: &Cluster, p: Prepared, opts: &Options, report: &mut 
     let api = api_for(cluster, &p.resolved, &p.id.namespace);
     let fail = |e: kube::Error| ApplyError::Object { object: p.label.clone(), message: describe(&e) };
     let before = api.get_opt(&p.id.name).await.map_err(fail)?;
-    let live = before.as_ref().map(|b| serde_json::to_value(b).unwrap_or_default());
-    let if_not_present = annotation(&p.value, SSA_ANNOTATION) == Some("IfNotPresent");
-    if excluded(&p.value) || live.as_ref().is_some_and(|l| excluded(l) || if_not_present) {
+    if skipped(&p.value, before.as_ref()) {
         report.skipped.push(p.label);
         return Ok(());
     }
@@ -276,9 +285,8 @@ async fn apply_one(cluster: &Cluster, p: Prepared, opts: &Options, report: &mut 
             Ok(_) => {}
             Err(e) if is_immutable(&e) => {
                 let forced = opts.force
-                    || [&p.value, live.as_ref().unwrap_or(&Value::Null)]
-                        .iter()
-                        .any(|o| annotation(o, FORCE_ANNOTATION) == Some("enabled"));
+                    || annotation(&p.value, FORCE_ANNOTATION) == Some("enabled")
+                    || live_annotation(b, FORCE_ANNOTATION) == Some("enabled");
                 if !forced {
                     return Err(ApplyError::Object {
                         object: p.label.clone(),

@@ -134,6 +134,11 @@ fn static_digest(ks: &Kustomization, ignore: Option<&str>, settings: &Settings) 
     crate::plan::spec_digest([("spec", &spec), ("settings", &settings)])
 }
 
+/// A mapping of the spec (`commonMetadata.labels`, `postBuild.substitute`), empty when absent.
+fn mapping(v: Option<&serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
+    v.and_then(|v| v.as_object()).cloned().unwrap_or_default()
+}
+
 /// The input digest: the static one, with the postBuild variables' values when there are any.
 fn with_values(static_digest: &str, values: Option<BTreeMap<String, String>>) -> String {
     match values {
@@ -237,6 +242,13 @@ impl Engine {
                 }),
             );
         }
+        // Who names each Kustomization in `dependsOn`, collected in one pass.
+        let mut dependents_of: BTreeMap<ObjectKey, Vec<ObjectKey>> = BTreeMap::new();
+        for ks in &config.kustomizations {
+            for dep in &ks.depends_on {
+                dependents_of.entry(dep.clone()).or_default().push(ks.key.clone());
+            }
+        }
         let mut kustomizations = BTreeMap::new();
         for ks in &config.kustomizations {
             let status = KustomizationStatus {
@@ -270,12 +282,7 @@ impl Engine {
                         config.git_repository(&ks.source).and_then(|r| r.ignore.as_deref()),
                         &settings,
                     ),
-                    dependents: config
-                        .kustomizations
-                        .iter()
-                        .filter(|k| k.depends_on.contains(&ks.key))
-                        .map(|k| k.key.clone())
-                        .collect(),
+                    dependents: dependents_of.remove(&ks.key).unwrap_or_default(),
                     waiting: std::sync::atomic::AtomicBool::new(false),
                 }),
             );
@@ -739,11 +746,7 @@ impl Engine {
     /// The digest of the Kustomization's current inputs, as [`Inputs::digest`];
     /// reads only what can change while the daemon runs (`substituteFrom` objects).
     async fn digest(&self, slot: &KsSlot) -> Result<String, String> {
-        if slot.ks.spec.post_build.is_none() {
-            return Ok(slot.spec_digest.clone());
-        }
-        let (_, values) = Self::render_options(&self.cluster, &slot.ks, self.settings.strict_substitution).await?;
-        Ok(with_values(&slot.spec_digest, values))
+        Ok(with_values(&slot.spec_digest, Self::post_build_values(&self.cluster, &slot.ks).await?))
     }
 
     /// The build options, and the postBuild variables with their values (when there is a postBuild).
@@ -754,9 +757,6 @@ impl Engine {
         strict: bool,
     ) -> Result<(crate::render::Options, Option<BTreeMap<String, String>>), String> {
         let spec = &ks.spec;
-        let strings = |v: Option<&serde_json::Value>| -> serde_json::Map<String, serde_json::Value> {
-            v.and_then(|v| v.as_object()).cloned().unwrap_or_default()
-        };
         let mut options = crate::render::Options {
             overrides: crate::render::Overrides {
                 namespace: ks.target_namespace.clone(),
@@ -767,11 +767,25 @@ impl Engine {
                 components: spec.components.clone().unwrap_or_default(),
             },
             substitute: None,
-            common_labels: strings(spec.common_metadata.as_ref().and_then(|m| m.get("labels"))),
-            common_annotations: strings(spec.common_metadata.as_ref().and_then(|m| m.get("annotations"))),
+            common_labels: mapping(spec.common_metadata.as_ref().and_then(|m| m.get("labels"))),
+            common_annotations: mapping(spec.common_metadata.as_ref().and_then(|m| m.get("annotations"))),
         };
-        let Some(post_build) = &spec.post_build else { return Ok((options, None)) };
-        let mut values = std::collections::BTreeMap::new();
+        let values = Self::post_build_values(cluster, ks).await?;
+        if let Some(values) = &values {
+            let vars = crate::render::substitute::Vars::new(values.clone()).map_err(|e| format!("postBuild: {e}"))?;
+            options.substitute = Some((vars, strict));
+        }
+        Ok((options, values))
+    }
+
+    /// The postBuild variables with their values (`substituteFrom` read from
+    /// the cluster, then `substitute`); `None` without a postBuild.
+    async fn post_build_values(
+        cluster: &Cluster,
+        ks: &Kustomization,
+    ) -> Result<Option<BTreeMap<String, String>>, String> {
+        let Some(post_build) = &ks.spec.post_build else { return Ok(None) };
+        let mut values = BTreeMap::new();
         let from = post_build.get("substituteFrom").and_then(|v| v.as_array()).cloned().unwrap_or_default();
         for source in &from {
             let kind = source.get("kind").and_then(|v| v.as_str()).unwrap_or("");
@@ -791,12 +805,10 @@ impl Engine {
                 }
             }
         }
-        for (k, v) in strings(post_build.get("substitute")) {
+        for (k, v) in mapping(post_build.get("substitute")) {
             values.insert(k, v.as_str().unwrap_or_default().to_string());
         }
-        let vars = crate::render::substitute::Vars::new(values.clone()).map_err(|e| format!("postBuild: {e}"))?;
-        options.substitute = Some((vars, strict));
-        Ok((options, Some(values)))
+        Ok(Some(values))
     }
 
     /// The data of a ConfigMap or Secret named by `substituteFrom` (Secret values decoded); `None` when absent.
@@ -900,10 +912,10 @@ impl Engine {
         let rev_text = rev.to_string();
         for dep in &ks.depends_on {
             let Some(slot) = self.kustomizations.get(dep) else { continue };
-            let st = slot.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
             if slot.ks.suspend {
                 return Some(format!("dependency '{dep}' is suspended"));
             }
+            let st = slot.status.lock().unwrap_or_else(|p| p.into_inner());
             if st.ready != Ready::True {
                 return Some(format!("dependency '{dep}' is not ready"));
             }
